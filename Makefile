@@ -1,0 +1,59 @@
+# One entry point for people and CI: `make run` starts tuxhook, `make check` proves it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+# PostgreSQL for the storage tests; each run creates and drops its own database there.
+export TEST_POSTGRES_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
+
+.PHONY: run venv system-deps check format format-check lint types test soak bench clean
+
+run: venv system-deps
+	$(BIN)/tuxhook dev
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# Debian packages the tests drive: a real redis-server, and docker-compose to validate the stack.
+system-deps:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+check: venv system-deps format-check lint types test
+
+format:
+	$(BIN)/ruff format .
+
+format-check: venv
+	$(BIN)/ruff format --check .
+
+lint: venv
+	$(BIN)/ruff check .
+
+types: venv
+	$(BIN)/mypy
+
+test: venv system-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+soak: venv system-deps
+	$(BIN)/pytest -m soak $(PYTEST_ARGS)
+
+bench: venv system-deps
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

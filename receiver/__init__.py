@@ -1,0 +1,1 @@
+"""The aiohttp receiver: verify, validate, enqueue. It imports nothing from worker/."""

@@ -1,0 +1,40 @@
+"""Request bodies: the media type, and the size limit enforced while streaming."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shared.constants import BODY_CHUNK_BYTES
+from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+
+def check_media_type(request: web.Request) -> None:
+    """JSON or nothing: a sender that states another type gets 415."""
+    if "Content-Type" not in request.headers:
+        return
+    mime = request.content_type
+    if mime != "application/json" and not (
+        mime.startswith("application/") and mime.endswith("+json")
+    ):
+        raise UnsupportedMediaType(f"Content-Type must be application/json, not {mime[:64]!r}")
+
+
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"body is larger than {limit} bytes")
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The whole body, or 413 as soon as it passes `limit`, with or without Content-Length."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise too_large(limit)
+    chunks, size = [], 0
+    try:
+        async for chunk in request.content.iter_chunked(BODY_CHUNK_BYTES):
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            chunks.append(chunk)
+    except (ConnectionError, ValueError) as e:
+        raise BadRequest(f"body could not be read: {e}", code="bad_body") from e
+    return b"".join(chunks)

@@ -1,0 +1,29 @@
+"""POST /v1/callbacks/tuxsuite: a TuxSuite callback, signed with the group's key."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from receiver.body import check_media_type, read_body
+from receiver.state import state
+from shared.constants import SIGNATURE_HEADER
+from shared.errors import Unauthorized
+
+
+def signature_header(request: web.Request) -> str:
+    values = request.headers.getall(SIGNATURE_HEADER, [])
+    if not values:
+        raise Unauthorized(f"the {SIGNATURE_HEADER} header is missing", code="missing_signature")
+    if len(values) > 1:
+        raise Unauthorized(f"the {SIGNATURE_HEADER} header is repeated", code="bad_signature")
+    return values[0]
+
+
+async def tuxsuite_callback(request: web.Request) -> web.Response:
+    st = state(request)
+    check_media_type(request)
+    header = signature_header(request)
+    raw = await read_body(request, st.settings.max_body_bytes)
+    verified = await st.verifier.verify(raw, header)
+    result = await st.intake.accept(raw, verified.document, f"key:{verified.key_fingerprint}")
+    return web.json_response(result.as_json(), status=200 if result.duplicate else 202)

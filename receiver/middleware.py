@@ -1,0 +1,73 @@
+"""Request context, JSON errors and the one canonical log line per request."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from shared.errors import TuxhookError
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = structlog.get_logger("tuxhook.request")
+
+# The error code of a refused request, or "ok": for metrics and tests.
+OUTCOME = web.RequestKey("tuxhook_outcome", str)
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def error_response(err: TuxhookError) -> web.Response:
+    return web.json_response(err.as_json(), status=err.status, headers=err.headers)
+
+
+def _from_http_exception(exc: web.HTTPException) -> web.Response:
+    code = _HTTP_CODES.get(exc.status, f"http_{exc.status}")
+    headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+    body = {"error": code, "message": exc.reason}
+    return web.json_response(body, status=exc.status, headers=headers)
+
+
+def _request_id(request: web.Request) -> str:
+    given = request.headers.get("X-Request-ID", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+async def _respond(request: web.Request, handler: Handler) -> tuple[web.StreamResponse, str]:
+    try:
+        return await handler(request), "ok"
+    except TuxhookError as err:
+        return error_response(err), err.code
+    except web.HTTPException as exc:
+        response = _from_http_exception(exc)
+        return response, f"http_{exc.status}"
+    except Exception:
+        log.exception("unhandled_error")
+        body = {"error": "internal_error", "message": "internal error; see the receiver's log"}
+        return web.json_response(body, status=500), "internal_error"
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bind a request id, turn every error into JSON, and log the request once when done."""
+    structlog.contextvars.clear_contextvars()
+    request_id = _request_id(request)
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    started = time.perf_counter()
+    response, outcome = await _respond(request, handler)
+    response.headers["X-Request-ID"] = request_id
+    request[OUTCOME] = outcome
+    log.info(
+        "request",
+        method=request.method,
+        path=request.path,
+        status=response.status,
+        outcome=outcome,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
+    return response

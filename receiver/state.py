@@ -1,0 +1,29 @@
+"""What the receiver's handlers share, stored on the aiohttp application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from receiver.enqueue import Enqueuer
+from receiver.intake import Intake
+from receiver.keys import KeyRing
+from receiver.verify import SignatureVerifier
+from shared.settings import Settings
+
+
+@dataclass
+class ReceiverState:
+    settings: Settings
+    keyring: KeyRing
+    verifier: SignatureVerifier
+    enqueuer: Enqueuer
+    intake: Intake
+
+
+STATE = web.AppKey("tuxhook_state", ReceiverState)
+
+
+def state(request: web.Request) -> ReceiverState:
+    return request.app[STATE]

@@ -1,0 +1,1 @@
+"""What the receiver and the workers both need: settings, constants, errors, the payload model."""

@@ -1,0 +1,140 @@
+"""The one Settings object, built from the environment at the entry point and passed down."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from shared.errors import ConfigError
+
+PREFIX = "TUXHOOK_"
+DEFAULT_DATABASE_URL = "sqlite:///var/tuxhook.sqlite3"
+
+
+class Secret(str):
+    """A string whose repr and str never show the value; read it with .reveal()."""
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced, for logs and reprs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError("must be a positive number")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("must be a port number, 0 to 65535")
+    return value
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+    return level
+
+
+def _url(raw: str) -> str:
+    if not urlsplit(raw).scheme:
+        raise ValueError("must be a URL with a scheme")
+    return raw
+
+
+def _path(raw: str) -> Path:
+    return Path(raw)
+
+
+def _secret(raw: str) -> Secret:
+    return Secret(raw)
+
+
+def _env(name: str, parse: Callable[[str], Any], default: Any = None, **kw: Any) -> Any:
+    return field(default=default, metadata={"env": PREFIX + name, "parse": parse}, **kw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of tuxhook; `from_env` is the only place that reads the environment."""
+
+    redis_url: str = _env("REDIS_URL", _url, "redis://127.0.0.1:6379/0", repr=False)
+    database_url: str = _env("DATABASE_URL", _url, DEFAULT_DATABASE_URL, repr=False)
+    tuxsuite_keys_file: Path | None = _env("TUXSUITE_KEYS_FILE", _path)
+    tuxsuite_keys_url: str | None = _env("TUXSUITE_KEYS_URL", _url)
+    tuxsuite_token: Secret | None = _env("TUXSUITE_TOKEN", _secret)
+    users_file: Path | None = _env("USERS_FILE", _path)
+    access_key: Secret | None = _env("ACCESS_KEY", _secret)
+    max_body_bytes: int = _env("MAX_BODY_BYTES", _positive_int, 1_048_576)
+    host: str = _env("HOST", str, "127.0.0.1")
+    port: int = _env("PORT", _port, 8080)
+    log_level: str = _env("LOG_LEVEL", _log_level, "INFO")
+    keys_refetch_interval_s: float = _env("KEYS_REFETCH_INTERVAL", _positive_float, 30.0)
+    job_timeout_s: int = _env("JOB_TIMEOUT", _positive_int, 60)
+    worker_maintenance_interval_s: int = _env("WORKER_MAINTENANCE_INTERVAL", _positive_int, 30)
+    worker_job_monitoring_interval_s: int = _env("WORKER_MONITORING_INTERVAL", _positive_int, 10)
+    shutdown_timeout_s: float = _env("SHUTDOWN_TIMEOUT", _positive_float, 30.0)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build from `environ` (default: os.environ); unknown TUXHOOK_* names are errors."""
+        env = os.environ if environ is None else environ
+        specs = {f.metadata["env"]: f for f in dataclasses.fields(cls)}
+        unknown = sorted(k for k in env if k.startswith(PREFIX) and k not in specs)
+        if unknown:
+            raise ConfigError(f"unknown setting {', '.join(unknown)}")
+        values = {}
+        for name, spec in specs.items():
+            raw = env.get(name, "")
+            if raw.strip():
+                values[spec.name] = _parse(name, spec.metadata["parse"], raw.strip())
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr
+        )
+        urls = (
+            f"redis_url={mask_url(self.redis_url)!r}, database_url={mask_url(self.database_url)!r}"
+        )
+        return f"Settings({urls}, {shown})"
+
+
+def _parse(name: str, parse: Callable[[str], Any], raw: str) -> Any:
+    try:
+        return parse(raw)
+    except ValueError as e:
+        raise ConfigError(f"{name}: {e}") from e

@@ -1,0 +1,82 @@
+"""Fixtures: one real redis-server per run (flushed for each test), keys, settings, a receiver."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from redis import Redis
+
+from receiver.app import create_app
+from shared.settings import Settings
+from tests.support.keys import KeyPair, make_key_pair
+from tests.support.redis_server import RedisServer
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_server: RedisServer) -> Iterator[Redis]:
+    client = redis_server.client()
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> KeyPair:
+    return make_key_pair(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture
+def settings_env(
+    redis_server: RedisServer, redis_client: Redis, keys: KeyPair, tmp_path: Path
+) -> dict[str, str]:
+    """The environment a test's tuxhook runs with; tests add to it before building Settings."""
+    return {
+        "TUXHOOK_REDIS_URL": redis_server.url,
+        "TUXHOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'tuxhook.sqlite3'}",
+        "TUXHOOK_TUXSUITE_KEYS_FILE": str(keys.public_path),
+        "TUXHOOK_LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture
+def settings(settings_env: dict[str, str]) -> Settings:
+    return Settings.from_env(settings_env)
+
+
+@dataclass
+class Receiver:
+    """A receiver served over loopback, and a client session to talk to it."""
+
+    url: str
+    http: aiohttp.ClientSession
+    server: TestServer
+
+    def at(self, path: str) -> str:
+        return self.url + path
+
+
+async def serve(settings: Settings) -> TestServer:
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+@pytest.fixture
+async def receiver(settings: Settings) -> AsyncIterator[Receiver]:
+    server = await serve(settings)
+    async with aiohttp.ClientSession() as http:
+        yield Receiver(str(server.make_url("")).rstrip("/"), http, server)
+    await server.close()

@@ -1,0 +1,31 @@
+"""Test key pairs for signing callbacks, written to files as an operator would keep them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from shared.signing import generate_key_pair, load_private_key, sign
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private_path: Path
+    public_path: Path
+    public_line: str
+
+    @property
+    def private_key(self) -> ec.EllipticCurvePrivateKey:
+        return load_private_key(self.private_path)
+
+    def sign(self, body: bytes) -> str:
+        return sign(self.private_key, body)
+
+
+def make_key_pair(directory: Path, name: str = "tuxsuite") -> KeyPair:
+    directory.mkdir(parents=True, exist_ok=True)
+    private, public = directory / f"{name}.pem", directory / f"{name}.pub"
+    line = generate_key_pair(private, public)
+    return KeyPair(private, public, line)

@@ -1,0 +1,83 @@
+"""Real tuxhook processes (`tuxhook receiver`, `tuxhook worker`) started the way operators do."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from urllib.error import URLError
+
+READY_TIMEOUT_S = 20.0  # seconds for a receiver to answer /healthz
+
+
+def tuxhook_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "shared.cli", *args]
+
+
+class Process:
+    """A child process whose output goes to a log file the test can read on failure."""
+
+    def __init__(self, args: Sequence[str], env: Mapping[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        self.popen = subprocess.Popen(
+            list(args), env=dict(env), stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def signal(self, sig: signal.Signals) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+
+    def wait(self, timeout: float) -> int:
+        return self.popen.wait(timeout=timeout)
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout=5)
+        self._log.close()
+        return self.popen.returncode
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def child_env(settings_env: Mapping[str, str]) -> dict[str, str]:
+    """The parent's environment without any TUXHOOK_* of its own, plus the test's settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TUXHOOK_")}
+    env.update(settings_env)
+    return env
+
+
+def wait_http_ok(url: str, process: Process, timeout: float = READY_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.popen.poll() is not None:
+            raise RuntimeError(f"process exited early:\n{process.output()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except (URLError, OSError):
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} not ready after {timeout}s:\n{process.output()}")
+
+
+def start_receiver(env: Mapping[str, str], port: int, log_path: Path, *extra: str) -> Process:
+    args = tuxhook_command("receiver", "--host", "127.0.0.1", "--port", str(port), *extra)
+    proc = Process(args, child_env(env), log_path)
+    wait_http_ok(f"http://127.0.0.1:{port}/healthz", proc)
+    return proc
+
+
+def start_worker(env: Mapping[str, str], log_path: Path, *args: str) -> Process:
+    return Process(tuxhook_command("worker", *args), child_env(env), log_path)

@@ -1,0 +1,1 @@
+"""RQ workers: run the handlers of build, oebuild, test and plan events and persist outcomes."""
