@@ -27,6 +27,7 @@ def build_keyring(settings: Settings) -> KeyRing:
         url=settings.tuxsuite_keys_url,
         token=settings.tuxsuite_token,
         min_interval_s=settings.keys_refetch_interval_s,
+        max_age_s=settings.keys_max_age_s,
     )
 
 

@@ -25,10 +25,13 @@ class KeyRing:
         url: str | None = None,
         token: Secret | None = None,
         min_interval_s: float = 30.0,
+        max_age_s: float = 3600.0,
     ) -> None:
         self._file_keys = tuple(file_keys)
         self._url_keys: tuple[PublicKey, ...] = ()
         self.url, self._token, self._min_interval = url, token, min_interval_s
+        # A revoked key must stop working even if no signature ever fails: refetch when stale.
+        self._max_age = max_age_s
         self._last_fetch = float("-inf")
         self._lock = asyncio.Lock()
         self._session: aiohttp.ClientSession | None = None
@@ -45,6 +48,10 @@ class KeyRing:
     async def close(self) -> None:
         if self._session:
             await self._session.close()
+
+    @property
+    def stale(self) -> bool:
+        return self.url is not None and time.monotonic() - self._last_fetch > self._max_age
 
     async def refresh(self, *, force: bool = False) -> bool:
         """Refetch the URL's keys unless fetched within the interval; True if the keys changed."""

@@ -92,6 +92,8 @@ class SignatureVerifier:
 
     async def verify(self, raw: bytes, header: str) -> Verified:
         signature = decode_signature(header)
+        if self.ring.stale:
+            await self.ring.refresh()
         keys = self.ring.keys
         verified = verify_once(keys, raw, signature) if keys else None
         if verified is None:

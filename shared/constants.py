@@ -39,9 +39,6 @@ RETRY_AFTER_S: Final = 5
 REDIS_CONNECT_TIMEOUT_S: Final = 0.5
 REDIS_SOCKET_TIMEOUT_S: Final = 1.0
 
-# Seconds between two fetches of the keys URL triggered by failed signatures.
-KEYS_REFETCH_MIN_INTERVAL_S: Final = 30.0
-
 # Seconds the keys URL may take to answer.
 KEYS_FETCH_TIMEOUT_S: Final = 5.0
 

@@ -41,8 +41,8 @@ async def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, st
 
 
 def send_command(args: argparse.Namespace, _: Settings) -> int:
-    body = Path(args.file).read_bytes()
     headers = dict(parse_header(h) for h in args.header)
+    body = Path(args.file).read_bytes()
     headers["Content-Type"] = "application/json"
     headers[SIGNATURE_HEADER] = sign(load_private_key(Path(args.key)), body)
     try:

@@ -67,8 +67,8 @@ def _log_level(raw: str) -> str:
 
 
 def _url(raw: str) -> str:
-    if not urlsplit(raw).scheme:
-        raise ValueError("must be a URL with a scheme")
+    if not urlsplit(raw).scheme or "://" not in raw:
+        raise ValueError("must be a URL with a scheme, like redis://host:6379/0")
     return raw
 
 
@@ -100,6 +100,7 @@ class Settings:
     port: int = _env("PORT", _port, 8080)
     log_level: str = _env("LOG_LEVEL", _log_level, "INFO")
     keys_refetch_interval_s: float = _env("KEYS_REFETCH_INTERVAL", _positive_float, 30.0)
+    keys_max_age_s: float = _env("KEYS_MAX_AGE", _positive_float, 3600.0)
     job_timeout_s: int = _env("JOB_TIMEOUT", _positive_int, 60)
     worker_maintenance_interval_s: int = _env("WORKER_MAINTENANCE_INTERVAL", _positive_int, 30)
     worker_job_monitoring_interval_s: int = _env("WORKER_MONITORING_INTERVAL", _positive_int, 10)
