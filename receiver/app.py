@@ -16,7 +16,6 @@ from receiver.state import STATE, ReceiverState
 from receiver.verify import SignatureVerifier
 from shared.errors import ConfigError
 from shared.keys import load_keys_file
-from shared.redis_conn import connect
 from shared.settings import Settings
 
 
@@ -43,7 +42,7 @@ def check_can_verify(settings: Settings) -> None:
 def build_state(settings: Settings) -> ReceiverState:
     check_can_verify(settings)
     keyring = build_keyring(settings)
-    enqueuer = Enqueuer(connect(settings.redis_url), settings.job_timeout_s)
+    enqueuer = Enqueuer(settings.redis_url, settings.job_timeout_s)
     return ReceiverState(
         settings=settings,
         keyring=keyring,
@@ -58,7 +57,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     await st.keyring.start()
     yield
     await st.keyring.close()
-    st.enqueuer.close()
+    await st.enqueuer.close()
 
 
 def create_app(settings: Settings) -> web.Application:

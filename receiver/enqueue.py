@@ -1,19 +1,27 @@
-"""Enqueue deliveries with RQ. Its client is synchronous, so it runs on a small thread pool."""
+"""Enqueue deliveries as RQ jobs, in batches, without blocking the event loop.
+
+RQ's client is synchronous, so RQ builds each job (pure computation) and the receiver sends it
+with redis.asyncio through RQ's own unique-enqueue Lua script: check, save and push in one
+atomic step, so concurrent redeliveries of one body queue one job. Requests that arrive while a
+batch is in flight share the next pipelined round trip (group commit), and each request is
+answered only once Redis has acknowledged its job.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from redis import Redis
-from redis.exceptions import RedisError
+import structlog
+from redis.asyncio import Redis as AsyncRedis
+from redis.exceptions import NoScriptError, RedisError
 from rq import Queue, Retry
-from rq.exceptions import DuplicateJobError
+from rq.job import Job
+from rq.scripts import UNIQUE_ENQUEUE_SCRIPT, _build_hset_args
 from rq.serializers import JSONSerializer
 
 from shared.constants import (
-    ENQUEUE_THREADS,
+    ENQUEUE_BATCH_MAX,
     HANDLER_PATHS,
     JOB_FAILURE_TTL_S,
     JOB_RESULT_TTL_S,
@@ -24,6 +32,11 @@ from shared.constants import (
 from shared.errors import ServiceUnavailable
 from shared.identity import job_id
 from shared.jobs import Delivery
+from shared.redis_conn import connect, connect_async
+
+log = structlog.get_logger("tuxhook.enqueue")
+
+RETRY = Retry(max=len(RETRY_INTERVALS_S), interval=list(RETRY_INTERVALS_S))
 
 
 @dataclass(frozen=True)
@@ -43,51 +56,118 @@ def queue_unavailable(reason: str) -> ServiceUnavailable:
     )
 
 
+@dataclass(frozen=True)
+class _Pending:
+    job: Job
+    future: asyncio.Future[Enqueued]
+
+
 class Enqueuer:
-    def __init__(self, connection: Redis, job_timeout_s: int) -> None:
-        self.connection = connection
+    def __init__(self, redis_url: str, job_timeout_s: int) -> None:
+        # RQ's Job and Queue objects want a client; this one only names keys, never does I/O.
+        self._sync = connect(redis_url)
+        self.redis: AsyncRedis = connect_async(redis_url)
         self.job_timeout_s = job_timeout_s
         self.queues = {
-            name: Queue(name, connection=connection, serializer=JSONSerializer)
+            name: Queue(name, connection=self._sync, serializer=JSONSerializer)
             for name in QUEUE_NAMES
         }
-        self._pool = ThreadPoolExecutor(ENQUEUE_THREADS, thread_name_prefix="enqueue")
-
-    def enqueue_sync(self, delivery: Delivery) -> Enqueued:
-        """One atomic check-and-enqueue (RQ's unique Lua script): redeliveries queue nothing."""
-        jid = job_id(delivery.kind, delivery.uid, delivery.digest)
-        queue = self.queues[delivery.kind]
-        try:
-            queue.enqueue_call(
-                HANDLER_PATHS[delivery.kind],
-                kwargs={"delivery": delivery.to_job()},
-                job_id=jid,
-                unique=True,
-                timeout=self.job_timeout_s,
-                result_ttl=JOB_RESULT_TTL_S,
-                failure_ttl=JOB_FAILURE_TTL_S,
-                retry=Retry(max=len(RETRY_INTERVALS_S), interval=list(RETRY_INTERVALS_S)),
-                description=f"{delivery.kind} {delivery.uid}",
-            )
-        except DuplicateJobError:
-            return Enqueued(jid, queue.name, duplicate=True)
-        except RedisError as e:
-            raise queue_unavailable(type(e).__name__) from e
-        return Enqueued(jid, queue.name, duplicate=False)
+        self._script = self.redis.register_script(UNIQUE_ENQUEUE_SCRIPT)
+        self._server_version: tuple[int, int, int] | None = None
+        self._waiting: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def enqueue(self, delivery: Delivery) -> Enqueued:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self.enqueue_sync, delivery)
+        """Queue `delivery` once; returns only after Redis has acknowledged it."""
+        future: asyncio.Future[Enqueued] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Pending(self._job(delivery), future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
 
-    def ping_sync(self) -> bool:
+    def _job(self, delivery: Delivery) -> Job:
+        return Job.create(
+            HANDLER_PATHS[delivery.kind],
+            kwargs={"delivery": delivery.to_job()},
+            connection=self._sync,
+            serializer=JSONSerializer,
+            id=job_id(delivery.kind, delivery.uid, delivery.digest),
+            timeout=self.job_timeout_s,
+            result_ttl=JOB_RESULT_TTL_S,
+            failure_ttl=JOB_FAILURE_TTL_S,
+            retry=RETRY,
+            description=f"{delivery.kind} {delivery.uid}",
+            origin=delivery.kind,
+        )
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            batch = self._waiting[:ENQUEUE_BATCH_MAX]
+            del self._waiting[:ENQUEUE_BATCH_MAX]
+            try:
+                outcomes = await self._write([p.job for p in batch])
+            except RedisError as e:
+                outcomes = [queue_unavailable(type(e).__name__)] * len(batch)
+            except Exception as e:  # a bug must fail these requests, not strand them
+                log.exception("enqueue_failed")
+                outcomes = [queue_unavailable(type(e).__name__)] * len(batch)
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                _settle(pending.future, outcome)
+
+    async def _write(self, jobs: list[Job]) -> list[Enqueued | ServiceUnavailable]:
+        await self._prepare(jobs)
+        replies = await self._execute(jobs)
+        if any(isinstance(r, NoScriptError) for r in replies):
+            await self.redis.script_load(UNIQUE_ENQUEUE_SCRIPT)  # Redis restarted and forgot it
+            replies = await self._execute(jobs)  # safe: none of the first attempt ran
+        return [_outcome(job, reply) for job, reply in zip(jobs, replies, strict=True)]
+
+    async def _prepare(self, jobs: list[Job]) -> None:
+        """What RQ's enqueue does to a job before its unique-enqueue script, minus the I/O."""
+        if self._server_version is None:
+            version = (await self.redis.info("server"))["redis_version"]
+            major, minor, patch = (int(part) for part in f"{version}.0.0".split(".")[:3])
+            self._server_version = (major, minor, patch)
+            for q in self.queues.values():
+                q.redis_server_version = self._server_version
+        for job in jobs:
+            self.queues[job.origin]._prepare_for_queue(job)
+
+    async def _execute(self, jobs: list[Job]) -> list[object]:
+        pipe = self.redis.pipeline(transaction=False)
+        origins = {job.origin for job in jobs}
+        for name in origins:
+            pipe.sadd(Queue.redis_queues_keys, self.queues[name].key)
+        for job in jobs:
+            ttl = job.ttl if job.ttl is not None else -1
+            keys = (job.key, self.queues[job.origin].key)
+            pipe.evalsha(self._script.sha, 2, *keys, job.id, "R", ttl, *_build_hset_args(job))
+        replies: list[object] = await pipe.execute(raise_on_error=False)
+        return replies[len(origins) :]
+
+    async def ping(self) -> bool:
         try:
-            return bool(self.connection.ping())
+            return bool(await self.redis.ping())
         except RedisError:
             return False
 
-    async def ping(self) -> bool:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self.ping_sync)
+    async def close(self) -> None:
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        await self.redis.aclose()
+        self._sync.close()
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
-        self.connection.close()
+
+def _outcome(job: Job, reply: object) -> Enqueued | ServiceUnavailable:
+    if isinstance(reply, Exception):
+        return queue_unavailable(type(reply).__name__)
+    return Enqueued(job.id, job.origin, duplicate=reply == 0)
+
+
+def _settle(future: asyncio.Future[Enqueued], outcome: Enqueued | ServiceUnavailable) -> None:
+    if future.done():  # the client went away
+        return
+    if isinstance(outcome, Enqueued):
+        future.set_result(outcome)
+    else:
+        future.set_exception(outcome)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import uuid
@@ -33,9 +34,14 @@ def _from_http_exception(exc: web.HTTPException) -> web.Response:
     return web.json_response(body, status=exc.status, headers=headers)
 
 
+# Request ids: a random prefix per process and a counter; unique without a syscall per request.
+_ID_PREFIX = uuid.uuid4().hex[:12]
+_ID_COUNTER = itertools.count(1)
+
+
 def _request_id(request: web.Request) -> str:
     given = request.headers.get("X-Request-ID", "")
-    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    return given if _REQUEST_ID.fullmatch(given) else f"{_ID_PREFIX}-{next(_ID_COUNTER)}"
 
 
 async def _respond(request: web.Request, handler: Handler) -> tuple[web.StreamResponse, str]:

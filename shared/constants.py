@@ -45,8 +45,8 @@ KEYS_FETCH_TIMEOUT_S: Final = 5.0
 # Bytes read from the request body at a time.
 BODY_CHUNK_BYTES: Final = 64 * 1024
 
-# Threads that talk to Redis for the receiver (RQ's client is synchronous).
-ENQUEUE_THREADS: Final = 4
+# Most deliveries the receiver writes to Redis in one pipelined round trip.
+ENQUEUE_BATCH_MAX: Final = 64
 
 # Rows per page of GET /v1/outcomes: default and largest.
 OUTCOMES_PAGE_DEFAULT: Final = 50

@@ -56,7 +56,9 @@ def loads_strict(data: bytes | str) -> Any:
         if isinstance(e, InvalidJSON):
             raise
         raise InvalidJSON(f"body is not valid JSON: {e}") from e
-    if _depth(value) > MAX_JSON_DEPTH:
+    # Fewer brackets than the limit cannot nest deeper than it: skip the walk for most bodies.
+    brackets = text.count("{") + text.count("[")
+    if brackets > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
         raise InvalidJSON(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return value
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -19,5 +21,16 @@ def connect(url: str, *, socket_timeout: float | None = REDIS_SOCKET_TIMEOUT_S) 
         socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
         socket_timeout=socket_timeout,
         retry=Retry(NoBackoff(), 1),
+        health_check_interval=30,
+    )
+
+
+def connect_async(url: str) -> AsyncRedis:
+    """The asyncio twin of `connect`, for the receiver's event loop."""
+    return AsyncRedis.from_url(
+        url,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+        socket_timeout=REDIS_SOCKET_TIMEOUT_S,
+        retry=AsyncRetry(NoBackoff(), 1),
         health_check_interval=30,
     )
