@@ -124,7 +124,7 @@ async def test_unknown_user_and_wrong_key_look_identical(
 async def test_missing_credentials_are_challenged(receiver: Receiver) -> None:
     answer = await post(receiver, {})
     assert answer.error == (401, "missing_credentials")
-    assert answer.challenge == ('Basic realm="tuxhook", charset="UTF-8", Bearer realm="tuxhook"')
+    assert answer.challenge == 'Basic realm="tuxhook", charset="UTF-8", Bearer realm="tuxhook"'
 
 
 @pytest.mark.parametrize(
@@ -189,6 +189,10 @@ async def test_events_share_the_callbacks_body_rules(
     assert queued_count(redis_client) == 0
 
 
+def bob_token(**claims: Any) -> Headers:
+    return bearer(hs256(token_claims("bob", **claims), BOB.key))
+
+
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
@@ -205,10 +209,6 @@ async def test_slug_allow_list(
     assert answer.status == expected
     if expected == 403:
         assert answer.body["error"] == "forbidden_slug"
-
-
-def bob_token(**claims: Any) -> Headers:
-    return bearer(hs256(token_claims("bob", **claims), BOB.key))
 
 
 async def test_credentials_never_reach_the_log(receiver: Receiver) -> None:
