@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from receiver.auth import Authenticator
 from receiver.callbacks import tuxsuite_callback
 from receiver.enqueue import Enqueuer
+from receiver.events import post_event
 from receiver.health import healthz, readyz
 from receiver.intake import Intake
 from receiver.keys import KeyRing
@@ -17,6 +19,7 @@ from receiver.verify import SignatureVerifier
 from shared.errors import ConfigError
 from shared.keys import load_keys_file
 from shared.settings import Settings
+from shared.users import AuthConfig, load_users_file
 
 
 def build_keyring(settings: Settings) -> KeyRing:
@@ -39,8 +42,14 @@ def check_can_verify(settings: Settings) -> None:
         )
 
 
+def build_authenticator(settings: Settings) -> Authenticator:
+    config = load_users_file(settings.users_file) if settings.users_file else AuthConfig()
+    return Authenticator(config, settings.keys_refetch_interval_s)
+
+
 def build_state(settings: Settings) -> ReceiverState:
     check_can_verify(settings)
+    authenticator = build_authenticator(settings)
     keyring = build_keyring(settings)
     enqueuer = Enqueuer(settings.redis_url, settings.job_timeout_s)
     return ReceiverState(
@@ -49,13 +58,16 @@ def build_state(settings: Settings) -> ReceiverState:
         verifier=SignatureVerifier(keyring),
         enqueuer=enqueuer,
         intake=Intake(enqueuer),
+        authenticator=authenticator,
     )
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     st = app[STATE]
     await st.keyring.start()
+    await st.authenticator.start()
     yield
+    await st.authenticator.close()
     await st.keyring.close()
     await st.enqueuer.close()
 
@@ -66,6 +78,7 @@ def create_app(settings: Settings) -> web.Application:
     app[STATE] = build_state(settings)
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_post("/v1/callbacks/tuxsuite", tuxsuite_callback)
+    app.router.add_post("/v1/events", post_event)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

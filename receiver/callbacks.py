@@ -25,5 +25,8 @@ async def tuxsuite_callback(request: web.Request) -> web.Response:
     header = signature_header(request)
     raw = await read_body(request, st.settings.max_body_bytes)
     verified = await st.verifier.verify(raw, header)
-    result = await st.intake.accept(raw, verified.document, f"key:{verified.key_fingerprint}")
+    # The group may also require a user's credentials in a header of its choosing.
+    auth = await st.authenticator.callback_claims(request.headers)
+    by = f"key:{verified.key_fingerprint}"
+    result = await st.intake.accept(raw, verified.document, by, auth)
     return web.json_response(result.as_json(), status=200 if result.duplicate else 202)

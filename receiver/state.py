@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from receiver.auth import Authenticator
 from receiver.enqueue import Enqueuer
 from receiver.intake import Intake
 from receiver.keys import KeyRing
@@ -20,6 +21,7 @@ class ReceiverState:
     verifier: SignatureVerifier
     enqueuer: Enqueuer
     intake: Intake
+    authenticator: Authenticator
 
 
 STATE = web.AppKey("tuxhook_state", ReceiverState)

@@ -51,3 +51,21 @@ ENQUEUE_BATCH_MAX: Final = 64
 # Rows per page of GET /v1/outcomes: default and largest.
 OUTCOMES_PAGE_DEFAULT: Final = 50
 OUTCOMES_PAGE_MAX: Final = 500
+
+# The issuer of the Travis CI addon's tokens: the one allowed when the users file names none.
+DEFAULT_ISSUER: Final = "travis-ci.org"
+
+# Seconds a token may live (exp - iat) unless its issuer says otherwise: the addon's value.
+DEFAULT_TOKEN_MAX_LIFETIME_S: Final = 5400
+
+# Seconds of clock skew tolerated on a token's iat, nbf and exp.
+TOKEN_LEEWAY_S: Final = 30
+
+# Bytes an access key needs at least: HS256's digest size (RFC 7518, section 3.2).
+MIN_ACCESS_KEY_BYTES: Final = 32
+
+# Seconds a JWKS URL may take to answer.
+JWKS_FETCH_TIMEOUT_S: Final = 5.0
+
+# The realm named in WWW-Authenticate challenges.
+AUTH_REALM: Final = "tuxhook"

@@ -1,0 +1,144 @@
+"""Who sent a request: an access key, a token signed with one, or an OIDC token.
+
+`Basic base64(user:credential)`: the credential is the user's access key, compared in constant
+time, or a JWT signed with it. `Bearer <jwt>`: a token of an [oidc] issuer, mapped to a user
+by its repository, or a token signed with an access key whose `sub` names the user. An unknown
+user is checked against a random decoy key, so that it costs and answers what a wrong key does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+from receiver.credentials import (
+    BasicCredentials,
+    optional_text,
+    parse_authorization,
+    pull_request,
+)
+from receiver.jwks import Jwks
+from receiver.jwt_verify import looks_like_jwt, unverified, unverified_issuer, verify
+from receiver.oidc import verify_oidc
+from receiver.rejections import bad_credentials, bad_issuer, forbidden_slug
+from shared.users import AuthConfig
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A verified sender, and the claims to store with what it sends (`Delivery.auth`)."""
+
+    user: str
+    claims: dict[str, Any]
+
+    @property
+    def verified_by(self) -> str:
+        return f"user:{self.user}"
+
+
+def _claims(method: str, user: str, **token: Any) -> dict[str, Any]:
+    claims = {"method": method, "user": user, "issuer": None, "slug": None, "pull_request": None}
+    claims.update(token)
+    return claims
+
+
+class Authenticator:
+    """Decides who sent a request, from the users file loaded at start-up."""
+
+    def __init__(self, config: AuthConfig, jwks_refetch_interval_s: float) -> None:
+        self.config = config
+        self.jwks = {
+            iss: Jwks(oidc.jwks_url, oidc.policy.algorithms, jwks_refetch_interval_s)
+            for iss, oidc in config.oidc.items()
+        }
+        # As long as any real key, and matching none.
+        self._decoy = secrets.token_urlsafe(64)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self.jwks:
+            self._session = aiohttp.ClientSession()
+            await asyncio.gather(*(jwks.start(self._session) for jwks in self.jwks.values()))
+
+    async def close(self) -> None:
+        if self._session:
+            await self._session.close()
+
+    async def authenticate(self, value: str | None, source: str = "Authorization") -> Identity:
+        """The sender of the credentials in `value`, the content of header `source`."""
+        credentials = parse_authorization(value, source)
+        if isinstance(credentials, BasicCredentials):
+            identity = self._basic(credentials)
+        else:
+            identity = await self._bearer(credentials.token)
+        self._check_slug(identity)
+        return identity
+
+    async def callback_claims(self, headers: CIMultiDictProxy[str]) -> dict[str, Any] | None:
+        """The claims of a TuxSuite callback's required header; None when none is required."""
+        name = self.config.callback_header
+        if name is None:
+            return None
+        values = headers.getall(name, [])
+        if len(values) > 1:
+            raise bad_credentials(f"the {name} header is repeated")
+        return (await self.authenticate(values[0] if values else None, name)).claims
+
+    def _key_of(self, user: str) -> bytes:
+        known = self.config.users.get(user)
+        return (known.access_key.reveal() if known else self._decoy).encode("utf-8")
+
+    def _basic(self, basic: BasicCredentials) -> Identity:
+        key = self._key_of(basic.user)
+        matches = hmac.compare_digest(basic.credential.encode("utf-8"), key)
+        if matches and basic.user in self.config.users:
+            return Identity(basic.user, _claims("access_key", basic.user))
+        if looks_like_jwt(basic.credential):
+            _, unchecked = unverified(basic.credential)
+            return self._signed_token(basic.credential, unchecked, basic.user)
+        raise bad_credentials()
+
+    async def _bearer(self, token: str) -> Identity:
+        header, unchecked = unverified(token)
+        iss = unverified_issuer(unchecked)
+        if iss in self.config.oidc:
+            user, stored = await verify_oidc(token, header, self.config.oidc[iss], self.jwks[iss])
+            return Identity(user, stored)
+        return self._signed_token(token, unchecked, None)
+
+    def _signed_token(self, token: str, unchecked: dict[str, Any], user: str | None) -> Identity:
+        policy = self.config.issuers.get(unverified_issuer(unchecked))
+        if policy is None:
+            raise bad_issuer()
+        name = user if user is not None else unchecked.get("sub")
+        if not isinstance(name, str):
+            raise bad_credentials(
+                "a Bearer token signed with an access key names its user in 'sub'"
+            )
+        claims = verify(token, self._key_of(name), policy)
+        if name not in self.config.users or claims.get("sub", name) != name:
+            raise bad_credentials()
+        return Identity(
+            name,
+            _claims(
+                "jwt",
+                name,
+                issuer=policy.issuer,
+                slug=optional_text(claims, "slug"),
+                pull_request=pull_request(claims.get("pull-request")),
+            ),
+        )
+
+    def _check_slug(self, identity: Identity) -> None:
+        # The access key itself is the whole credential; the allow-list narrows what tokens,
+        # minted for jobs that cannot be trusted with the key, may report.
+        allowed = self.config.users[identity.user].slugs
+        slug = identity.claims["slug"]
+        if allowed and identity.claims["method"] != "access_key" and slug not in allowed:
+            raise forbidden_slug(f"slug {slug!r}")

@@ -1,0 +1,28 @@
+"""POST /v1/events: a CI job reports an event itself, with an access key or a token."""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+
+from receiver.body import check_media_type, read_body
+from receiver.rejections import bad_credentials
+from receiver.state import state
+
+
+def authorization(request: web.Request) -> str | None:
+    values = request.headers.getall("Authorization", [])
+    if len(values) > 1:
+        raise bad_credentials("the Authorization header is repeated")
+    return values[0] if values else None
+
+
+async def post_event(request: web.Request) -> web.Response:
+    st = state(request)
+    # Credentials first: a stranger learns nothing about what the body should have been.
+    identity = await st.authenticator.authenticate(authorization(request))
+    structlog.contextvars.bind_contextvars(user=identity.user)
+    check_media_type(request)
+    raw = await read_body(request, st.settings.max_body_bytes)
+    result = await st.intake.accept(raw, raw, identity.verified_by, identity.claims)
+    return web.json_response(result.as_json(), status=200 if result.duplicate else 202)

@@ -1,0 +1,87 @@
+"""Check a JWT with PyJWT against one issuer's policy: pinned algorithms, claims, lifetime.
+
+The algorithms always come from the policy, never from the token's header. Every failure is a
+401 whose code names the cause; failures before the signature is proven share one answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+
+from receiver.rejections import bad_credentials, bad_issuer, unauthorized
+from shared.constants import TOKEN_LEEWAY_S
+from shared.errors import Unauthorized
+from shared.users import TokenPolicy
+
+Key = str | bytes | jwt.PyJWK
+
+# Checked in order: the first class a PyJWT error is an instance of gives the answer.
+_CAUSES: tuple[tuple[type[jwt.PyJWTError], str, str], ...] = (
+    (jwt.ExpiredSignatureError, "token_expired", "the token has expired"),
+    (jwt.ImmatureSignatureError, "token_not_yet_valid", "the token is not valid yet"),
+    (jwt.InvalidIssuerError, "bad_issuer", "the token's issuer is not allowed here"),
+    (jwt.InvalidAudienceError, "bad_credentials", "the token is not meant for this receiver"),
+)
+
+
+def looks_like_jwt(text: str) -> bool:
+    return text.count(".") == 2
+
+
+def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and claims, unchecked: only to choose the issuer and key to check them with."""
+    try:
+        # One parse for both parts: PyJWT's base64 checks are a large share of a token's cost.
+        parts = jwt.decode_complete(token, options={"verify_signature": False})
+    except jwt.PyJWTError as e:
+        raise bad_credentials("the token is not a well-formed JWT") from e
+    return parts["header"], parts["payload"]
+
+
+def unverified_issuer(claims: dict[str, Any]) -> str:
+    iss = claims.get("iss")
+    if not isinstance(iss, str):
+        raise bad_issuer()
+    return iss
+
+
+def rejection(error: jwt.PyJWTError) -> Unauthorized:
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        if error.claim == "iss":
+            return bad_issuer()
+        return bad_credentials(f"the token has no {error.claim!r} claim")
+    for cls, code, message in _CAUSES:
+        if isinstance(error, cls):
+            return unauthorized(message, code)
+    # A bad signature, a refused algorithm, a malformed part: one answer for all of them.
+    return bad_credentials()
+
+
+def check_lifetime(claims: dict[str, Any], max_lifetime_s: int) -> None:
+    lifetime = int(claims["exp"]) - int(claims["iat"])
+    if lifetime > max_lifetime_s:
+        raise unauthorized(
+            f"the token lives {lifetime} s, longer than the {max_lifetime_s} s allowed",
+            "token_too_long_lived",
+        )
+
+
+def verify(token: str, key: Key, policy: TokenPolicy) -> dict[str, Any]:
+    """The token's claims once its signature, issuer, times and lifetime pass `policy`."""
+    required = ["exp", "iat", "iss"] + (["aud"] if policy.audience else [])
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=list(policy.algorithms),
+            issuer=policy.issuer,
+            audience=policy.audience,
+            leeway=TOKEN_LEEWAY_S,
+            options={"require": required, "enforce_minimum_key_length": True},
+        )
+    except jwt.PyJWTError as e:
+        raise rejection(e) from e
+    check_lifetime(claims, policy.max_lifetime_s)
+    return claims
