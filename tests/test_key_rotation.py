@@ -127,3 +127,20 @@ async def test_keys_file_may_hold_several_keys(
     finally:
         await server.close()
     assert queued_count(redis_client) == 2  # type: ignore[arg-type]
+
+
+async def test_without_any_tuxsuite_key_callbacks_are_refused_not_deferred(
+    settings_env: dict[str, str], keys: KeyPair, tmp_path: Path, redis_client: object
+) -> None:
+    """With only token users configured, a signed callback is a 401: retrying cannot help."""
+    del settings_env["TUXHOOK_TUXSUITE_KEYS_FILE"]
+    users = tmp_path / "users.toml"
+    users.write_text('[users.alice]\naccess_key = "' + "k" * 40 + '"\n')
+    settings_env["TUXHOOK_USERS_FILE"] = str(users)
+    server = await serve(Settings.from_env(settings_env))
+    url = str(server.make_url("")).rstrip("/")
+    try:
+        async with aiohttp.ClientSession() as http:
+            assert await post(http, url, keys) == (401, "bad_signature")
+    finally:
+        await server.close()
