@@ -76,6 +76,16 @@ def compressed(compress: Callable[[bytes], bytes], encoding: str) -> Build:
     return build
 
 
+def declared_encoding(encoding: str) -> Build:
+    """A plain signed callback sent as if it were compressed."""
+
+    def build(keys: KeyPair) -> Request:
+        body, headers = signed_callback(keys)
+        return body, {**headers, "Content-Encoding": encoding}
+
+    return build
+
+
 def unsigned(build: Build) -> Build:
     def without(keys: KeyPair) -> Request:
         body, headers = build(keys)
@@ -92,6 +102,8 @@ FRAMING = [
     ),
     pytest.param(compressed(gzip.compress, "gzip"), 413, "payload_too_large", id="gzip-bomb"),
     pytest.param(compressed(zlib.compress, "deflate"), 413, "payload_too_large", id="deflate-bomb"),
+    pytest.param(declared_encoding("gzip"), 400, "bad_body", id="gzip-declared-not-gzip"),
+    pytest.param(declared_encoding("deflate"), 400, "bad_body", id="deflate-declared-not-deflate"),
 ]
 
 
