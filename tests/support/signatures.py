@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import string
 from collections.abc import Callable
 from functools import cache
 
@@ -19,6 +20,7 @@ from tests.support.keys import KeyPair
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 # Signing is randomised; tries to get a signature whose text has a wanted property.
 MAX_SIGNING_TRIES = 1000
+URLSAFE_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
 
 
 def b64url(data: bytes) -> str:
@@ -84,10 +86,31 @@ def signature_where(keys: KeyPair, body: bytes, wanted: Callable[[str], bool]) -
     raise AssertionError("no signature with the wanted property")
 
 
+def _same_signature(variant: str, text: str) -> str:
+    """`variant`, after checking that a lenient decoder reads it as the signature `text`."""
+    lenient = base64.b64decode(variant.encode(), altchars=b"-_")
+    assert lenient == base64.urlsafe_b64decode(text), (variant, text)
+    return variant
+
+
 def standard_alphabet(keys: KeyPair, body: bytes) -> str:
     """A valid signature written with standard base64's '+/' instead of urlsafe '-_'."""
     text = signature_where(keys, body, lambda t: "-" in t or "_" in t)
-    return text.translate(str.maketrans("-_", "+/"))
+    return _same_signature(text.translate(str.maketrans("-_", "+/")), text)
+
+
+def excess_padding(keys: KeyPair, body: bytes) -> str:
+    """A valid signature that needs no padding, with '==' after it all the same."""
+    text = signature_where(keys, body, lambda t: not t.endswith("="))
+    return _same_signature(text + "==", text)
+
+
+def trailing_bits_set(keys: KeyPair, body: bytes) -> str:
+    """A valid padded signature whose last character sets bits that padding leaves unused."""
+    text = signature_where(keys, body, lambda t: t.endswith("="))
+    data = text.rstrip("=")
+    last = URLSAFE_ALPHABET[URLSAFE_ALPHABET.index(data[-1]) ^ 1]
+    return _same_signature(data[:-1] + last + text[len(data) :], text)
 
 
 def unpadded(keys: KeyPair, body: bytes) -> str:
