@@ -62,6 +62,7 @@ HEADER_VALUES = [
     pytest.param(lambda k, b: sig.excess_padding(k, b), id="excess-padding"),
     pytest.param(lambda k, b: sig.trailing_bits_set(k, b), id="unused-trailing-bits-set"),
     pytest.param(lambda k, b: f'"{k.sign(b)}"', id="quoted"),
+    pytest.param(lambda k, b: "\u00e9" + k.sign(b), id="non-ascii-prefix"),
     pytest.param(lambda k, b: sig.der(k, b).hex(), id="hex-instead-of-base64"),
     pytest.param(lambda k, b: sig.b64url(k.sign(b).encode()), id="base64-twice"),
     pytest.param(lambda k, b: sig.b64url(sig.der(k, b) + b"\x00"), id="der-trailing-byte"),

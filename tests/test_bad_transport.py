@@ -153,3 +153,39 @@ async def test_huge_chunked_body_is_413_before_it_is_all_sent(
     # What the client had pushed when the answer came: the limit plus socket buffers.
     assert sent_when_answered < HUGE_CHUNKS * CHUNK // 4, sent_when_answered
     assert queued_count(redis_client) == 0
+
+
+def raw_request(keys: KeyPair, framing: str) -> bytes:
+    """A signed callback with hand-written HTTP/1.1 framing; {n} is the body's length."""
+    body, headers = signed_callback(keys)
+    lines = [f"POST {CALLBACK} HTTP/1.1", "Host: tuxhook"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines += framing.format(n=len(body)).split("|")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+BROKEN_FRAMING = [
+    pytest.param("Content-Length: {n}|Content-Type: text/plain", id="content-type-twice"),
+    pytest.param("Content-Length: {n}|Content-Length: 1", id="content-length-twice"),
+    pytest.param("Content-Length: {n}|Transfer-Encoding: chunked", id="length-and-chunked"),
+    pytest.param("Content-Length: -{n}", id="negative-content-length"),
+    pytest.param("Content-Length: {n}x", id="content-length-not-a-number"),
+    pytest.param("Transfer-Encoding: chunked", id="chunked-with-unchunked-body"),
+    pytest.param("Content-Length: {n}|Content-Encoding: br", id="encoding-not-installed"),
+]
+
+
+@pytest.mark.parametrize("framing", BROKEN_FRAMING)
+async def test_broken_http_framing_is_400_and_closes(
+    receiver: Receiver, keys: KeyPair, redis_client: Redis, framing: str
+) -> None:
+    """aiohttp's parser answers these (in plain text, before any middleware): never a 2xx/5xx."""
+    reader, writer = await asyncio.open_connection(receiver.server.host, receiver.server.port)
+    try:
+        writer.write(raw_request(keys, framing))
+        async with asyncio.timeout(10):
+            answer = await reader.read()
+    finally:
+        writer.close()
+    assert answer.split(b"\r\n", 1)[0].split(b" ")[1] == b"400", answer[:200]
+    assert queued_count(redis_client) == 0
