@@ -20,7 +20,7 @@ from tests.conftest import Receiver
 from tests.support.builders import callback, encode, signed_callback, signed_raw
 from tests.support.keys import KeyPair
 from tests.support.queues import queued_count
-from tests.support.refusals import CALLBACK, assert_refused, check_error
+from tests.support.refusals import CALLBACK, assert_refused, check_error, post_callback
 
 Request = tuple[bytes, dict[str, str]]
 Build = Callable[[KeyPair], Request]
@@ -86,19 +86,19 @@ def declared_encoding(encoding: str) -> Build:
     return build
 
 
-def unsigned(build: Build) -> Build:
-    def without(keys: KeyPair) -> Request:
+def badly_signed(build: Build) -> Build:
+    def resigned(keys: KeyPair) -> Request:
         body, headers = build(keys)
         return body, {**headers, SIGNATURE_HEADER: keys.sign(b"another body")}
 
-    return without
+    return resigned
 
 
 FRAMING = [
     pytest.param(padded_to(LIMIT + 1), 413, "payload_too_large", id="one-byte-over-limit"),
     pytest.param(padded_to(4 * LIMIT), 413, "payload_too_large", id="four-times-the-limit"),
     pytest.param(
-        unsigned(padded_to(LIMIT + 1)), 413, "payload_too_large", id="over-limit-badly-signed"
+        badly_signed(padded_to(LIMIT + 1)), 413, "payload_too_large", id="over-limit-badly-signed"
     ),
     pytest.param(compressed(gzip.compress, "gzip"), 413, "payload_too_large", id="gzip-bomb"),
     pytest.param(compressed(zlib.compress, "deflate"), 413, "payload_too_large", id="deflate-bomb"),
@@ -117,9 +117,8 @@ async def test_body_that_cannot_be_read_whole_is_refused(
 async def test_body_exactly_at_the_limit_is_accepted(
     receiver: Receiver, keys: KeyPair, redis_client: Redis
 ) -> None:
-    body, headers = padded_to(LIMIT)(keys)
-    async with receiver.http.post(receiver.at(CALLBACK), data=body, headers=headers) as resp:
-        assert resp.status == 202, await resp.text()
+    status, answer = await post_callback(receiver, *padded_to(LIMIT)(keys))
+    assert status == 202, answer
     assert queued_count(redis_client) == 1
 
 
