@@ -35,6 +35,11 @@ async def read_body(request: web.Request, limit: int) -> bytes:
             if size > limit:
                 raise too_large(limit)
             chunks.append(chunk)
+    except web.RequestPayloadError as e:
+        # aiohttp decodes Content-Encoding while we read; undecodable input is the sender's fault.
+        raise BadRequest(
+            "body could not be decoded as its Content-Encoding or chunking says", code="bad_body"
+        ) from e
     except (ConnectionError, ValueError) as e:
         raise BadRequest(f"body could not be read: {e}", code="bad_body") from e
     return b"".join(chunks)

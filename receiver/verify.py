@@ -42,9 +42,13 @@ def bad_signature(message: str) -> Unauthorized:
 def decode_signature(header: str) -> bytes:
     """Strict urlsafe base64 of canonical DER; garbage is rejected, never skipped."""
     try:
-        der = base64.b64decode(header.strip().encode("ascii"), altchars=b"-_", validate=True)
+        text = header.strip().encode("ascii")
+        der = base64.b64decode(text, altchars=b"-_", validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError) as e:
         raise bad_signature("signature header is not urlsafe base64") from e
+    # b64decode also takes '+/', excess '=' and stray low bits: one signature, many spellings.
+    if base64.urlsafe_b64encode(der) != text:
+        raise bad_signature("signature header is not canonical urlsafe base64")
     try:
         r, s = decode_dss_signature(der)
     except ValueError as e:

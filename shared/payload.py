@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,13 +44,18 @@ def _depth(value: Any) -> int:
 
 
 def loads_strict(data: bytes | str) -> Any:
-    """Decode JSON: UTF-8 only, no duplicate keys, no NaN, nesting at most MAX_JSON_DEPTH."""
+    """Decode JSON: UTF-8 only, no duplicate keys, only finite numbers, depth <= MAX_JSON_DEPTH."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError as e:
         raise InvalidJSON("body is not valid UTF-8") from e
     try:
-        value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_no_constant)
+        value = json.loads(
+            text,
+            object_pairs_hook=_reject_duplicates,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+        )
     except RecursionError as e:
         raise InvalidJSON(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from e
     except ValueError as e:
@@ -65,6 +71,14 @@ def loads_strict(data: bytes | str) -> Any:
 
 def _no_constant(name: str) -> Any:
     raise InvalidJSON(f"{name} is not valid JSON")
+
+
+def _finite_float(literal: str) -> float:
+    """RFC 8259 lets a parser limit numbers: 1e400 would smuggle in the Infinity refused above."""
+    value = float(literal)
+    if not math.isfinite(value):
+        raise InvalidJSON(f"number {literal[:32]} is out of range")
+    return value
 
 
 def validate_event(doc: Any) -> Event:

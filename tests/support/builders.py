@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import enum
 import json
 import secrets
 import string
@@ -51,3 +52,52 @@ def signed_callback(
     """A body and the headers TuxSuite would send with it."""
     body = encode(callback(kind, uid, **status))
     return body, signed_headers(keys, body)
+
+
+class Missing(enum.Enum):
+    """A field value meaning: leave the field out."""
+
+    FIELD = "missing"
+
+
+MISSING = Missing.FIELD
+
+
+def _replace(fields: dict[str, Any], changes: dict[str, Any]) -> None:
+    for name, value in changes.items():
+        if value is MISSING:
+            fields.pop(name, None)
+        else:
+            fields[name] = value
+
+
+def document(
+    sample_of: str = "build", *, status_fields: dict[str, Any] | None = None, **top: Any
+) -> dict[str, Any]:
+    """The sample of kind `sample_of` with top-level fields replaced (MISSING removes one).
+
+    `status_fields` replaces fields inside the status object, uid included, before that.
+    """
+    doc = callback(sample_of)
+    _replace(doc["status"], status_fields or {})
+    _replace(doc, top)
+    return doc
+
+
+def signed_raw(keys: KeyPair, body: bytes) -> tuple[bytes, dict[str, str]]:
+    """Any bytes, signed with the good key: malformed input that verification lets through."""
+    return body, signed_headers(keys, body)
+
+
+def signed_document(keys: KeyPair, doc: Any) -> tuple[bytes, dict[str, str]]:
+    return signed_raw(keys, encode(doc))
+
+
+def double_encoded(inner: bytes) -> bytes:
+    """The legacy body: a JSON string whose content is the document."""
+    return json.dumps(inner.decode("utf-8")).encode()
+
+
+def nested(depth: int, leaf: str = "0") -> bytes:
+    """JSON arrays nested `depth` deep around `leaf`, built without recursion."""
+    return b"[" * depth + leaf.encode() + b"]" * depth

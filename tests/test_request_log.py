@@ -1,0 +1,94 @@
+"""The one log line per request never carries the signature, accepted or refused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+import structlog
+from redis import Redis
+from structlog.testing import capture_logs
+
+from shared.constants import SIGNATURE_HEADER
+from tests.conftest import Receiver
+from tests.support.builders import signed_callback, signed_raw
+from tests.support.keys import KeyPair
+from tests.support.processes import start_receiver
+from tests.support.redis_server import free_port
+from tests.support.refusals import CALLBACK, post_callback
+from tests.support.signatures import by_another_key
+
+Request = tuple[bytes, dict[str, str]]
+
+
+def resigned(change: Callable[[str], str]) -> Callable[[KeyPair], Request]:
+    def build(keys: KeyPair) -> Request:
+        body, headers = signed_callback(keys)
+        return body, {**headers, SIGNATURE_HEADER: change(headers[SIGNATURE_HEADER])}
+
+    return build
+
+
+def another_key(keys: KeyPair) -> Request:
+    body, headers = signed_callback(keys)
+    return body, {**headers, SIGNATURE_HEADER: by_another_key(body)}
+
+
+REQUESTS = [
+    pytest.param(resigned(lambda s: s), 202, "ok", id="accepted"),
+    pytest.param(another_key, 401, "bad_signature", id="another-key"),
+    pytest.param(resigned(lambda s: s + "!"), 401, "bad_signature", id="malformed"),
+    pytest.param(resigned(lambda s: f"{s}, {s}"), 401, "bad_signature", id="two-values"),
+    pytest.param(lambda k: signed_raw(k, b"{"), 400, "invalid_json", id="signed-not-json"),
+]
+
+
+def fragments(signature: str, size: int = 12) -> list[str]:
+    """Every run of `size` characters of the signature: a log must not hold even a part."""
+    return [signature[i : i + size] for i in range(len(signature) - size + 1)]
+
+
+@pytest.mark.parametrize(("build", "status", "outcome"), REQUESTS)
+async def test_request_log_line_never_shows_the_signature(
+    receiver: Receiver,
+    keys: KeyPair,
+    redis_client: Redis,
+    build: Callable[[KeyPair], Request],
+    status: int,
+    outcome: str,
+) -> None:
+    body, headers = build(keys)
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as entries:
+        assert (await post_callback(receiver, body, headers))[0] == status
+    [line] = [entry for entry in entries if entry["event"] == "request"]
+    assert (line["status"], line["outcome"]) == (status, outcome)
+    assert line["request_id"]
+    logged = json.dumps(entries, default=str)
+    assert not [part for part in fragments(headers[SIGNATURE_HEADER]) if part in logged]
+
+
+async def test_receiver_process_logs_no_signature(
+    settings_env: dict[str, str], keys: KeyPair, tmp_path: Path
+) -> None:
+    """The lines a real `tuxhook receiver` writes, rendered by its own logging set-up."""
+    port = free_port()
+    env = {**settings_env, "TUXHOOK_LOG_LEVEL": "INFO"}
+    process = start_receiver(env, port, tmp_path / "receiver.log")
+    body, headers = signed_callback(keys)
+    refused = {**headers, SIGNATURE_HEADER: headers[SIGNATURE_HEADER] + "!"}
+    try:
+        url = f"http://127.0.0.1:{port}{CALLBACK}"
+        async with aiohttp.ClientSession() as http:
+            for sent, status in ((headers, 202), (refused, 401)):
+                async with http.post(url, data=body, headers=sent) as resp:
+                    assert resp.status == status
+    finally:
+        process.stop()
+    lines = [json.loads(line) for line in process.output().splitlines() if line.startswith("{")]
+    posts = [line for line in lines if line["event"] == "request" and line["path"] == CALLBACK]
+    assert [line["status"] for line in posts] == [202, 401]
+    output = process.output()
+    assert not [part for part in fragments(headers[SIGNATURE_HEADER]) if part in output]
