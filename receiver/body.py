@@ -17,6 +17,9 @@ def check_media_type(request: web.Request) -> None:
         mime.startswith("application/") and mime.endswith("+json")
     ):
         raise UnsupportedMediaType(f"Content-Type must be application/json, not {mime[:64]!r}")
+    charset = request.charset
+    if charset is not None and charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"JSON must be UTF-8, not charset {charset[:32]!r}")
 
 
 def too_large(limit: int) -> PayloadTooLarge:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,11 +63,25 @@ def loads_strict(data: bytes | str) -> Any:
         if isinstance(e, InvalidJSON):
             raise
         raise InvalidJSON(f"body is not valid JSON: {e}") from e
+    if _SURROGATE_ESCAPE.search(text) and not _encodable(value):
+        raise InvalidJSON("JSON holds a lone UTF-16 surrogate, which is not valid Unicode")
     # Fewer brackets than the limit cannot nest deeper than it: skip the walk for most bodies.
     brackets = text.count("{") + text.count("[")
     if brackets > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
         raise InvalidJSON(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return value
+
+
+# A \uD800-\uDFFF escape: a surrogate, paired (fine) or lone (not Unicode, refused by storage).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _encodable(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _no_constant(name: str) -> Any:

@@ -108,6 +108,8 @@ NOT_JSON = [
     pytest.param(signed(text('{"kind":"build",/* c */"status":{"uid":"{uid}"}}')), id="comment"),
     pytest.param(signed(in_status('"a\nb"')), id="raw-newline-in-string"),
     pytest.param(signed(in_status('"\\x41"')), id="invalid-escape"),
+    pytest.param(signed(in_status('"\\ud800"')), id="lone-high-surrogate-escape"),
+    pytest.param(signed(in_status('"\\uDC00x"')), id="lone-low-surrogate-escape"),
     pytest.param(signed(b'"just text"'), id="json-string-of-text"),
     pytest.param(legacy_signed_inner(lambda: valid_body()[:-1]), id="legacy-inner-truncated"),
 ]
@@ -197,6 +199,7 @@ CONTROLS = [
     pytest.param(signed(in_status(nested(EXTRA_DEPTH).decode())), id="nested-at-depth-limit"),
     pytest.param(uid("a" * MAX_UID_LENGTH), id="uid-at-length-limit"),
     pytest.param(legacy_signed_inner(valid_body), id="legacy-double-encoded"),
+    pytest.param(signed(in_status('"\\ud83d\\ude00"')), id="surrogate-pair-escape"),
 ]
 
 

@@ -46,6 +46,8 @@ WRONG_MEDIA_TYPES = [
     pytest.param(content_type("application/jsonx"), id="json-lookalike-subtype"),
     pytest.param(content_type(""), id="empty"),
     pytest.param(content_type("json"), id="no-slash"),
+    pytest.param(content_type("application/json; charset=latin-1"), id="charset-not-utf8"),
+    pytest.param(content_type("application/json; charset=utf-16"), id="charset-utf16"),
 ]
 
 
