@@ -11,6 +11,7 @@ from receiver.enqueue import Enqueuer
 from receiver.health import healthz, readyz
 from receiver.intake import Intake
 from receiver.keys import KeyRing
+from receiver.metrics import ReceiverMetrics, metrics_endpoint
 from receiver.middleware import request_context
 from receiver.state import STATE, ReceiverState
 from receiver.verify import SignatureVerifier
@@ -42,13 +43,16 @@ def check_can_verify(settings: Settings) -> None:
 def build_state(settings: Settings) -> ReceiverState:
     check_can_verify(settings)
     keyring = build_keyring(settings)
-    enqueuer = Enqueuer(connect(settings.redis_url), settings.job_timeout_s)
+    connection = connect(settings.redis_url)
+    metrics = ReceiverMetrics(connection)
+    enqueuer = Enqueuer(connection, settings.job_timeout_s, metrics.enqueue_latency.observe)
     return ReceiverState(
         settings=settings,
         keyring=keyring,
         verifier=SignatureVerifier(keyring),
         enqueuer=enqueuer,
         intake=Intake(enqueuer),
+        metrics=metrics,
     )
 
 
@@ -68,4 +72,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/v1/callbacks/tuxsuite", tuxsuite_callback)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
     return app

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
+from receiver.metrics import observe_request
 from shared.errors import TuxhookError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -62,6 +63,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     response, outcome = await _respond(request, handler)
     response.headers["X-Request-ID"] = request_id
     request[OUTCOME] = outcome
+    observe_request(request, response.status, outcome)
     log.info(
         "request",
         method=request.method,
