@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from receiver.callbacks import tuxsuite_callback
+from receiver.draining import IN_FLIGHT, InFlight
 from receiver.enqueue import Enqueuer
 from receiver.health import healthz, readyz
 from receiver.intake import Intake
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> web.Application:
     """The receiver; raises ConfigError when the settings cannot work."""
     app = web.Application(middlewares=[request_context], client_max_size=settings.max_body_bytes)
     app[STATE] = build_state(settings)
+    app[IN_FLIGHT] = InFlight()
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_post("/v1/callbacks/tuxsuite", tuxsuite_callback)
     app.router.add_get("/healthz", healthz)

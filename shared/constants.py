@@ -73,3 +73,10 @@ ENQUEUE_LATENCY_BUCKETS_S: Final = (
 
 # Failed jobs fetched from Redis per round trip by `tuxhook replay` and `purge-failed`.
 FAILED_JOBS_BATCH: Final = 500
+
+# Seconds a stopping receiver waits, after it stops listening, for requests whose headers had
+# already arrived to reach its handlers (and so be counted as in flight).
+SHUTDOWN_DISPATCH_GRACE_S: Final = 0.1
+
+# Seconds aiohttp may take to finish writing the last answers once the receiver has drained.
+SHUTDOWN_CLOSE_GRACE_S: Final = 1.0

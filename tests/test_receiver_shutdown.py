@@ -1,0 +1,126 @@
+"""SIGTERM to a real `tuxhook receiver`: requests in flight finish and their jobs are queued."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from redis import Redis
+
+from receiver.draining import IN_FLIGHT
+from shared.identity import body_digest, job_id
+from tests.conftest import Receiver
+from tests.support.builders import signed_callback
+from tests.support.keys import KeyPair
+from tests.support.processes import Process, start_receiver
+from tests.support.queues import queued_jobs
+from tests.support.redis_server import free_port
+
+IN_FLIGHT_S = 0.5  # seconds for the receiver to start handling a request whose headers it has
+EXIT_TIMEOUT_S = 20.0  # seconds for a receiver to exit after SIGTERM
+
+
+class SlowUpload:
+    """A callback POSTed with a chunked body, of which only the first half is sent at first."""
+
+    def __init__(self, port: int, body: bytes, headers: dict[str, str]) -> None:
+        self.body = body
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=EXIT_TIMEOUT_S)
+        head = [
+            "POST /v1/callbacks/tuxsuite HTTP/1.1",
+            "Host: 127.0.0.1",
+            "Transfer-Encoding: chunked",
+            "Connection: close",
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
+        self.sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + self._chunk(0))
+
+    def _chunk(self, half: int) -> bytes:
+        middle = len(self.body) // 2
+        part = self.body[:middle] if half == 0 else self.body[middle:]
+        return f"{len(part):x}\r\n".encode() + part + b"\r\n"
+
+    def finish(self) -> int:
+        """Send the rest of the body and return the answer's status."""
+        self.sock.sendall(self._chunk(1) + b"0\r\n\r\n")
+        answer = b""
+        while chunk := self.sock.recv(65536):
+            answer += chunk
+        self.sock.close()
+        return int(answer.split(b" ", 2)[1])
+
+
+def refuses_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return True
+    return False
+
+
+def test_sigterm_lets_slow_requests_finish(
+    settings_env: dict[str, str], keys: KeyPair, redis_client: Redis, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = settings_env | {"TUXHOOK_SHUTDOWN_TIMEOUT": "15", "TUXHOOK_LOG_LEVEL": "INFO"}
+    receiver = start_receiver(env, port, tmp_path / "receiver.log")
+    try:
+        callbacks = [signed_callback(keys, kind=kind) for kind in ("build", "test", "plan")]
+        uploads = [SlowUpload(port, body, headers) for body, headers in callbacks]
+        time.sleep(IN_FLIGHT_S)
+        receiver.signal(signal.SIGTERM)
+        time.sleep(IN_FLIGHT_S)
+        assert refuses_connections(port)  # no new work once stopping...
+        assert [u.finish() for u in uploads] == [202, 202, 202]  # ...but the old work finishes
+        assert receiver.wait(EXIT_TIMEOUT_S) == 0, receiver.output()
+    finally:
+        receiver.stop()
+    [draining] = log_events(receiver, "receiver_draining")
+    assert draining["in_flight"] == 3  # the three were being handled when the signal came
+    expected = {
+        job_id(kind, body_of(body)["status"]["uid"], body_digest(body))
+        for (body, _), kind in zip(callbacks, ("build", "test", "plan"), strict=True)
+    }
+    assert {job.id for job in queued_jobs(redis_client)} == expected
+
+
+def body_of(body: bytes) -> dict[str, dict[str, str]]:
+    doc: dict[str, dict[str, str]] = json.loads(body)
+    return doc
+
+
+def log_events(process: Process, event: str) -> list[dict[str, Any]]:
+    lines = (json.loads(line) for line in process.output().splitlines() if line.startswith("{"))
+    return [doc for doc in lines if doc.get("event") == event]
+
+
+def test_a_stalled_upload_cannot_hold_shutdown_forever(
+    settings_env: dict[str, str], keys: KeyPair, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = settings_env | {"TUXHOOK_SHUTDOWN_TIMEOUT": "1"}
+    receiver: Process = start_receiver(env, port, tmp_path / "receiver.log")
+    stalled = SlowUpload(port, *signed_callback(keys))
+    try:
+        time.sleep(IN_FLIGHT_S)
+        started = time.monotonic()
+        receiver.signal(signal.SIGTERM)
+        receiver.wait(EXIT_TIMEOUT_S)
+        assert time.monotonic() - started < 10
+    finally:
+        stalled.sock.close()
+        receiver.stop()
+
+
+async def test_answers_while_draining_close_the_connection(receiver: Receiver) -> None:
+    """So that a keep-alive sender reconnects, to a sibling receiver, instead of reusing it."""
+    async with receiver.http.get(receiver.at("/healthz")) as resp:
+        assert resp.headers.get("Connection") != "close"
+    receiver.server.app[IN_FLIGHT].stopping = True
+    async with receiver.http.get(receiver.at("/healthz")) as resp:
+        assert resp.status == 200
+        assert resp.headers.get("Connection") == "close"
