@@ -11,20 +11,32 @@ from aiohttp import web
 
 from receiver.app import create_app
 from receiver.draining import IN_FLIGHT
+from receiver.supervise import Supervisor
 from shared.constants import SHUTDOWN_CLOSE_GRACE_S, SHUTDOWN_DISPATCH_GRACE_S
+from shared.errors import UsageError
 from shared.logs import configure_logging
 from shared.settings import Settings
 
 log = structlog.get_logger("tuxhook.receiver")
 
 
-def command(args: argparse.Namespace, settings: Settings) -> int:
-    settings = settings.replace(
-        host=args.host or settings.host, port=args.port if args.port is not None else settings.port
+def _with_args(args: argparse.Namespace, settings: Settings) -> Settings:
+    if args.processes is not None and args.processes < 1:
+        raise UsageError("--processes must be at least 1")
+    return settings.replace(
+        host=args.host or settings.host,
+        port=args.port if args.port is not None else settings.port,
+        receiver_processes=args.processes or settings.receiver_processes,
     )
+
+
+def command(args: argparse.Namespace, settings: Settings) -> int:
+    settings = _with_args(args, settings)
     configure_logging(settings.log_level)
-    app = create_app(settings)
+    app = create_app(settings)  # a bad setting fails here, once, before any child starts
     log.info("receiver_starting", host=settings.host, port=settings.port, settings=repr(settings))
+    if settings.receiver_processes > 1:
+        return Supervisor(settings, settings.receiver_processes).run()
     asyncio.run(serve(app, settings, reuse_port=args.reuse_port))
     return 0
 
