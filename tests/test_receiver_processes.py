@@ -17,7 +17,13 @@ from tests.support.logs import log_events
 from tests.support.processes import Process, start_receiver
 from tests.support.queues import queued_count
 from tests.support.redis_server import free_port
-from tests.support.sockets import alive, children, listening_sockets, wait_until
+from tests.support.sockets import (
+    accepted_connections,
+    alive,
+    children,
+    listening_sockets,
+    wait_until,
+)
 from tests.support.uploads import EXIT_TIMEOUT_S, IN_FLIGHT_S, SlowUpload
 
 
@@ -53,9 +59,10 @@ async def test_two_processes_share_the_port(
 def test_sigterm_drains_every_process(
     settings_env: dict[str, str], keys: KeyPair, redis_client: Redis, tmp_path: Path
 ) -> None:
-    parent, port, _ = start_pair(settings_env | {"TUXHOOK_LOG_LEVEL": "INFO"}, tmp_path)
+    parent, port, pids = start_pair(settings_env | {"TUXHOOK_LOG_LEVEL": "INFO"}, tmp_path)
     try:
         uploads = [SlowUpload(port, *signed_callback(keys)) for _ in range(6)]
+        wait_until(lambda: accepted_connections(pids, port) == 6, "the uploads to be accepted")
         time.sleep(IN_FLIGHT_S)
         parent.signal(signal.SIGTERM)
         time.sleep(IN_FLIGHT_S)

@@ -19,6 +19,7 @@ from tests.support.logs import log_events
 from tests.support.processes import Process, start_receiver
 from tests.support.queues import queued_jobs
 from tests.support.redis_server import free_port
+from tests.support.sockets import accepted_connections, wait_until
 from tests.support.uploads import EXIT_TIMEOUT_S, IN_FLIGHT_S, SlowUpload
 
 
@@ -39,6 +40,8 @@ def test_sigterm_lets_slow_requests_finish(
     try:
         callbacks = [signed_callback(keys, kind=kind) for kind in ("build", "test", "plan")]
         uploads = [SlowUpload(port, body, headers) for body, headers in callbacks]
+        pids = [receiver.popen.pid]
+        wait_until(lambda: accepted_connections(pids, port) == 3, "the uploads to be accepted")
         time.sleep(IN_FLIGHT_S)
         receiver.signal(signal.SIGTERM)
         time.sleep(IN_FLIGHT_S)
