@@ -8,16 +8,19 @@ from aiohttp import web
 
 from receiver.auth import Authenticator
 from receiver.callbacks import tuxsuite_callback
+from receiver.draining import IN_FLIGHT, InFlight
 from receiver.enqueue import Enqueuer
 from receiver.events import post_event
 from receiver.health import healthz, readyz
 from receiver.intake import Intake
 from receiver.keys import KeyRing
+from receiver.metrics import ReceiverMetrics, metrics_endpoint
 from receiver.middleware import request_context
 from receiver.state import STATE, ReceiverState
 from receiver.verify import SignatureVerifier
 from shared.errors import ConfigError
 from shared.keys import load_keys_file
+from shared.redis_conn import connect
 from shared.settings import Settings
 from shared.users import AuthConfig, load_users_file
 
@@ -51,7 +54,8 @@ def build_state(settings: Settings) -> ReceiverState:
     check_can_verify(settings)
     authenticator = build_authenticator(settings)
     keyring = build_keyring(settings)
-    enqueuer = Enqueuer(settings.redis_url, settings.job_timeout_s)
+    metrics = ReceiverMetrics(connect(settings.redis_url))
+    enqueuer = Enqueuer(settings.redis_url, settings.job_timeout_s, metrics.enqueue_latency.observe)
     return ReceiverState(
         settings=settings,
         keyring=keyring,
@@ -59,6 +63,7 @@ def build_state(settings: Settings) -> ReceiverState:
         enqueuer=enqueuer,
         intake=Intake(enqueuer),
         authenticator=authenticator,
+        metrics=metrics,
     )
 
 
@@ -76,9 +81,11 @@ def create_app(settings: Settings) -> web.Application:
     """The receiver; raises ConfigError when the settings cannot work."""
     app = web.Application(middlewares=[request_context], client_max_size=settings.max_body_bytes)
     app[STATE] = build_state(settings)
+    app[IN_FLIGHT] = InFlight()
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_post("/v1/callbacks/tuxsuite", tuxsuite_callback)
     app.router.add_post("/v1/events", post_event)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
     return app

@@ -10,6 +10,8 @@ answered only once Redis has acknowledged its job.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -63,11 +65,17 @@ class _Pending:
 
 
 class Enqueuer:
-    def __init__(self, redis_url: str, job_timeout_s: int) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        job_timeout_s: int,
+        observe_latency: Callable[[float], None] | None = None,
+    ) -> None:
         # RQ's Job and Queue objects want a client; this one only names keys, never does I/O.
         self._sync = connect(redis_url)
         self.redis: AsyncRedis = connect_async(redis_url)
         self.job_timeout_s = job_timeout_s
+        self.observe_latency = observe_latency
         self.queues = {
             name: Queue(name, connection=self._sync, serializer=JSONSerializer)
             for name in QUEUE_NAMES
@@ -78,12 +86,21 @@ class Enqueuer:
         self._flusher: asyncio.Task[None] | None = None
 
     async def enqueue(self, delivery: Delivery) -> Enqueued:
-        """Queue `delivery` once; returns only after Redis has acknowledged it."""
+        """Queue `delivery` once; returns only after Redis has acknowledged it.
+
+        The latency observed is what the sender feels: the wait for the batch in flight, then
+        the round trip, failed attempts included (a Redis timeout is the latency worth seeing).
+        """
+        started = time.perf_counter()
         future: asyncio.Future[Enqueued] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Pending(self._job(delivery), future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        return await future
+        try:
+            return await future
+        finally:
+            if self.observe_latency is not None:
+                self.observe_latency(time.perf_counter() - started)
 
     def _job(self, delivery: Delivery) -> Job:
         return Job.create(

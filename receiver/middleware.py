@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
+from receiver.draining import IN_FLIGHT
+from receiver.metrics import observe_request
 from shared.errors import TuxhookError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -60,14 +62,21 @@ async def _respond(request: web.Request, handler: Handler) -> tuple[web.StreamRe
 
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Bind a request id, turn every error into JSON, and log the request once when done."""
+    """Bind a request id, count the request in flight, turn every error into JSON, count it
+    in the metrics and log it once when done."""
     structlog.contextvars.clear_contextvars()
     request_id = _request_id(request)
     structlog.contextvars.bind_contextvars(request_id=request_id)
     started = time.perf_counter()
-    response, outcome = await _respond(request, handler)
+    in_flight = request.app[IN_FLIGHT]
+    with in_flight.track():
+        response, outcome = await _respond(request, handler)
+    if in_flight.stopping:
+        # Draining: the sender's next request should open a connection to a running receiver.
+        response.force_close()
     response.headers["X-Request-ID"] = request_id
     request[OUTCOME] = outcome
+    observe_request(request, response.status, outcome)
     log.info(
         "request",
         method=request.method,

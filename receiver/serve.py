@@ -3,33 +3,79 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 
 import structlog
 from aiohttp import web
 
 from receiver.app import create_app
+from receiver.draining import IN_FLIGHT
+from receiver.supervise import Supervisor
+from shared.constants import SHUTDOWN_CLOSE_GRACE_S, SHUTDOWN_DISPATCH_GRACE_S
+from shared.errors import UsageError
 from shared.logs import configure_logging
 from shared.settings import Settings
 
+log = structlog.get_logger("tuxhook.receiver")
+
+
+def _with_args(args: argparse.Namespace, settings: Settings) -> Settings:
+    if args.processes is not None and args.processes < 1:
+        raise UsageError("--processes must be at least 1")
+    return settings.replace(
+        host=args.host or settings.host,
+        port=args.port if args.port is not None else settings.port,
+        receiver_processes=args.processes or settings.receiver_processes,
+    )
+
 
 def command(args: argparse.Namespace, settings: Settings) -> int:
-    settings = settings.replace(
-        host=args.host or settings.host, port=args.port if args.port is not None else settings.port
-    )
+    settings = _with_args(args, settings)
     configure_logging(settings.log_level)
-    app = create_app(settings)
-    structlog.get_logger("tuxhook.receiver").info(
-        "receiver_starting", host=settings.host, port=settings.port, settings=repr(settings)
-    )
-    # run_app turns SIGTERM/SIGINT into a graceful stop: stop accepting, then wait up to
-    # shutdown_timeout for the handlers in flight before closing their connections.
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        reuse_port=args.reuse_port or None,
-        shutdown_timeout=settings.shutdown_timeout_s,
-        access_log=None,
-        print=None,
-    )
+    app = create_app(settings)  # a bad setting fails here, once, before any child starts
+    log.info("receiver_starting", host=settings.host, port=settings.port, settings=repr(settings))
+    if settings.receiver_processes > 1:
+        return Supervisor(settings, settings.receiver_processes).run()
+    asyncio.run(serve(app, settings, reuse_port=args.reuse_port))
     return 0
+
+
+async def serve(app: web.Application, settings: Settings, *, reuse_port: bool = False) -> None:
+    """Serve until SIGTERM or SIGINT; then stop listening, drain, and close.
+
+    Not web.run_app: its stop marks connections closing first, which drops request bodies
+    still uploading (see receiver/draining.py). A second signal kills at once.
+    """
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_CLOSE_GRACE_S)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port or None)
+        await site.start()
+        await until_signalled()
+        await drain(app, site, settings.shutdown_timeout_s)
+    finally:
+        await runner.cleanup()
+
+
+async def until_signalled() -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(sig)
+
+
+async def drain(app: web.Application, site: web.TCPSite, timeout_s: float) -> None:
+    # Closing the listening socket first sends new connections to a sibling sharing the port
+    # (--reuse-port), or refuses them, while the connections already open carry on.
+    await site.stop()
+    await asyncio.sleep(SHUTDOWN_DISPATCH_GRACE_S)
+    in_flight = app[IN_FLIGHT]
+    log.info("receiver_draining", in_flight=in_flight.count, timeout_s=timeout_s)
+    if await in_flight.drain(timeout_s):
+        log.info("receiver_drained")
+    else:
+        log.warning("receiver_drain_timed_out", abandoned=in_flight.count)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -13,6 +14,10 @@ from receiver.keys import KeyRing
 from receiver.verify import SignatureVerifier
 from shared.settings import Settings
 
+if TYPE_CHECKING:
+    # receiver.metrics reads this module's STATE; importing it here at run time would be a cycle.
+    from receiver.metrics import ReceiverMetrics
+
 
 @dataclass
 class ReceiverState:
@@ -22,6 +27,7 @@ class ReceiverState:
     enqueuer: Enqueuer
     intake: Intake
     authenticator: Authenticator
+    metrics: ReceiverMetrics
 
 
 STATE = web.AppKey("tuxhook_state", ReceiverState)

@@ -42,6 +42,12 @@ def _add_serving(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--host", help="address to listen on (default: TUXHOOK_HOST)")
     p.add_argument("--port", type=int, help="port to listen on (default: TUXHOOK_PORT)")
     p.add_argument("--reuse-port", action="store_true", help="share the port with siblings")
+    p.add_argument(
+        "--processes",
+        type=int,
+        metavar="N",
+        help="N processes on the port (TUXHOOK_RECEIVER_PROCESSES)",
+    )
     p = sub.add_parser("worker", help="run RQ workers")
     p.add_argument("queues", nargs="*", metavar="QUEUE", help="default: build oebuild test plan")
     p.add_argument("--burst", action="store_true", help="stop once the queues are empty")

@@ -69,3 +69,29 @@ JWKS_FETCH_TIMEOUT_S: Final = 5.0
 
 # The realm named in WWW-Authenticate challenges.
 AUTH_REALM: Final = "tuxhook"
+
+# Redis hash in which every worker adds up its jobs' outcomes and durations, read by the
+# receivers' /metrics (see shared/job_metrics.py for the field layout). Never expires: counters.
+JOB_METRICS_KEY: Final = "tuxhook:metrics:jobs"
+
+# How a job ended, as workers report it: bounded, so each is a label value.
+JOB_OUTCOMES: Final = ("succeeded", "retried", "failed")
+
+# Upper bounds, in seconds, of the job duration histogram's buckets (the last one is the
+# default job timeout; +Inf is implied).
+JOB_DURATION_BUCKETS_S: Final = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+# Upper bounds, in seconds, of the receiver's enqueue latency histogram's buckets.
+ENQUEUE_LATENCY_BUCKETS_S: Final = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+)  # fmt: skip
+
+# Failed jobs fetched from Redis per round trip by `tuxhook replay` and `purge-failed`.
+FAILED_JOBS_BATCH: Final = 500
+
+# Seconds a stopping receiver waits, after it stops listening, for requests whose headers had
+# already arrived to reach its handlers (and so be counted as in flight).
+SHUTDOWN_DISPATCH_GRACE_S: Final = 0.1
+
+# Seconds aiohttp may take to finish writing the last answers once the receiver has drained.
+SHUTDOWN_CLOSE_GRACE_S: Final = 1.0

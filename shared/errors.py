@@ -83,3 +83,10 @@ class PermanentError(TuxhookError):
     """A failure no retry will cure; the job goes to the failed registry at once."""
 
     code = "permanent"
+
+
+class UsageError(TuxhookError):
+    """A command was given arguments that cannot work together, or a malformed value."""
+
+    status = 400
+    code = "usage_error"

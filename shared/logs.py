@@ -37,7 +37,10 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        # One write() per line: print() writes the line and its newline separately, which an
+        # unbuffered stderr (PYTHONUNBUFFERED) turns into two syscalls, so the lines of several
+        # processes on one stream (receiver --processes, worker --pool) would interleave.
+        logger_factory=structlog.WriteLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)

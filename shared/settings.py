@@ -98,6 +98,7 @@ class Settings:
     max_body_bytes: int = _env("MAX_BODY_BYTES", _positive_int, 1_048_576)
     host: str = _env("HOST", str, "127.0.0.1")
     port: int = _env("PORT", _port, 8080)
+    receiver_processes: int = _env("RECEIVER_PROCESSES", _positive_int, 1)
     log_level: str = _env("LOG_LEVEL", _log_level, "INFO")
     keys_refetch_interval_s: float = _env("KEYS_REFETCH_INTERVAL", _positive_float, 30.0)
     keys_max_age_s: float = _env("KEYS_MAX_AGE", _positive_float, 3600.0)

@@ -10,7 +10,7 @@ import pytest
 from redis import Redis
 
 from tests.support.builders import callback, encode
-from tests.support.cli import run_cli, run_cli_async
+from tests.support.cli import one_line_error, run_cli, run_cli_async
 from tests.support.keys import KeyPair
 from tests.support.processes import start_receiver
 from tests.support.queues import delivery_of, queued_jobs
@@ -33,12 +33,12 @@ def test_send_posts_a_signed_callback_to_a_real_receiver(
     receiver = start_receiver(settings_env, port, tmp_path / "receiver.log")
     try:
         url = f"http://127.0.0.1:{port}/v1/callbacks/tuxsuite"
-        sent = run_cli("send", url, str(payload), "--key", str(keys.private_path))
-        assert sent.code == 0, sent.stderr
+        sent = run_cli({}, "send", url, str(payload), "--key", str(keys.private_path))
+        assert sent.returncode == 0, sent.stderr
         status, _, answer = sent.stdout.partition(" ")
         assert status == "202"
         assert json.loads(answer)["queue"] == "build"
-        again = run_cli("send", url, str(payload), "--key", str(keys.private_path))
+        again = run_cli({}, "send", url, str(payload), "--key", str(keys.private_path))
         assert again.stdout.startswith("200 ") and json.loads(again.stdout[4:])["duplicate"]
     finally:
         receiver.signal(signal.SIGTERM)
@@ -64,10 +64,10 @@ def test_send_reports_a_refusal_with_a_non_zero_exit(
     receiver = start_receiver(settings_env, port, tmp_path / "receiver.log")
     try:
         url = f"http://127.0.0.1:{port}/v1/callbacks/tuxsuite"
-        sent = run_cli("send", url, str(payload), "--key", str(stranger.private_path))
+        sent = run_cli({}, "send", url, str(payload), "--key", str(stranger.private_path))
     finally:
         receiver.stop()
-    assert sent.code == 1
+    assert sent.returncode == 1
     assert sent.stdout.startswith("401 ") and "bad_signature" in sent.stdout
 
 
@@ -84,7 +84,7 @@ def test_send_reports_a_refusal_with_a_non_zero_exit(
     ids=["missing-key-file", "malformed-header", "unreachable-keys-url"],
 )
 def test_client_errors_are_one_line(args: tuple[str, ...], expected: str) -> None:
-    assert expected in run_cli(*args).one_line_error()
+    assert expected in one_line_error(run_cli({}, *args))
 
 
 def test_sign_refuses_a_key_that_is_not_p256(tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ def test_sign_refuses_a_key_that_is_not_p256(tmp_path: Path) -> None:
     )
     body = tmp_path / "b.json"
     body.write_text("{}")
-    assert "not an ECDSA P-256" in run_cli("sign", "--key", str(key), str(body)).one_line_error()
+    assert "not an ECDSA P-256" in one_line_error(run_cli({}, "sign", "--key", str(key), str(body)))
 
 
 async def test_keys_fetch_saves_the_groups_keys(keys: KeyPair, tmp_path: Path) -> None:
@@ -109,9 +109,9 @@ async def test_keys_fetch_saves_the_groups_keys(keys: KeyPair, tmp_path: Path) -
     out = tmp_path / "keys.json"
     async with serve_document(doc, "/v1/groups/g/projects/p/keys") as url:
         result = await run_cli_async(
-            "keys", "fetch", "--url", url, "-o", str(out), env={"TUXHOOK_TUXSUITE_TOKEN": "tok"}
+            {"TUXHOOK_TUXSUITE_TOKEN": "tok"}, "keys", "fetch", "--url", url, "-o", str(out)
         )
-    assert result.code == 0, result.stderr
+    assert result.returncode == 0, result.stderr
     assert json.loads(out.read_text())["ssh"]["pub"] == keys.public_line
     assert doc.seen_authorization == ["tok"]
     assert "tok" not in result.stderr + result.stdout
@@ -121,8 +121,8 @@ async def test_keys_fetch_refuses_a_document_without_a_key(tmp_path: Path) -> No
     doc = StaticDocument(json.dumps({"ssh": {}}))
     out = tmp_path / "keys.json"
     async with serve_document(doc, "/keys") as url:
-        result = await run_cli_async("keys", "fetch", "--url", url, "-o", str(out))
-    assert "ssh.pub" in result.one_line_error()
+        result = await run_cli_async({}, "keys", "fetch", "--url", url, "-o", str(out))
+    assert "ssh.pub" in one_line_error(result)
     assert not out.exists()
 
 
@@ -137,10 +137,10 @@ async def test_keys_fetch_refuses_a_document_without_a_key(tmp_path: Path) -> No
     ids=["no-way-to-verify", "missing-keys-file", "typo", "malformed"],
 )
 def test_receiver_refuses_to_start_with_one_clear_line(env: dict[str, str], expected: str) -> None:
-    assert expected in run_cli("receiver", "--port", "0", env=env).one_line_error()
+    assert expected in one_line_error(run_cli(env, "receiver", "--port", "0"))
 
 
 def test_usage_errors_are_one_line() -> None:
-    result = run_cli("frobnicate")
-    assert result.code == 2
+    result = run_cli({}, "frobnicate")
+    assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1

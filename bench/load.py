@@ -1,0 +1,105 @@
+"""A bounded loopback load generator: distinct signed callbacks POSTed at a fixed concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import aiohttp
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from shared.constants import KINDS, SIGNATURE_HEADER
+from shared.signing import sign
+from tests.support.builders import callback
+
+UID_PLACEHOLDER = "U" * 27  # as long as TuxSuite's KSUIDs
+
+
+def signed_callbacks(key: ec.EllipticCurvePrivateKey, count: int) -> list[tuple[bytes, str]]:
+    """`count` distinct (body, signature) pairs, the kinds in turn; only the uid differs."""
+    templates = [json.dumps(callback(kind, uid=UID_PLACEHOLDER)).encode() for kind in KINDS]
+    out = []
+    for i in range(count):
+        uid = f"bench{i:022d}".encode()
+        body = templates[i % len(templates)].replace(UID_PLACEHOLDER.encode(), uid)
+        out.append((body, sign(key, body)))
+    return out
+
+
+@dataclass
+class LoadResult:
+    duration_s: float
+    latencies_s: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    accepted: int = 0  # 202s over the whole run, warm-up included, to check against Redis
+    exhausted: bool = False
+    cpu_s: float = 0.0  # CPU seconds the receivers used over the whole run
+
+    @property
+    def cpu_ms_per_callback(self) -> float:
+        return self.cpu_s / max(1, self.accepted) * 1000
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies_s) / self.duration_s
+
+    def percentile_ms(self, q: float) -> float:
+        ordered = sorted(self.latencies_s)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+@dataclass
+class Window:
+    """Requests started before `measure_from` warm up; only those done by `end` count."""
+
+    measure_from: float
+    end: float
+
+
+async def _poster(
+    http: aiohttp.ClientSession,
+    url: str,
+    bodies: Iterator[tuple[bytes, str]],
+    window: Window,
+    result: LoadResult,
+) -> None:
+    while time.perf_counter() < window.end:
+        try:
+            body, signature = next(bodies)
+        except StopIteration:
+            result.exhausted = True
+            return
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature}
+        started = time.perf_counter()
+        async with http.post(url, data=body, headers=headers) as resp:
+            await resp.read()
+        done = time.perf_counter()
+        result.accepted += resp.status == 202
+        if window.measure_from <= started and done <= window.end:
+            result.latencies_s.append(done - started)
+            result.statuses[resp.status] = result.statuses.get(resp.status, 0) + 1
+
+
+async def run_load(
+    url: str,
+    bodies: list[tuple[bytes, str]],
+    *,
+    concurrency: int,
+    warmup_s: float,
+    duration_s: float,
+) -> LoadResult:
+    """POST `bodies` with `concurrency` requests at a time for warmup_s + duration_s seconds."""
+    result = LoadResult(duration_s)
+    now = time.perf_counter()
+    window = Window(now + warmup_s, now + warmup_s + duration_s)
+    source = iter(bodies)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        posters = (_poster(http, url, source, window, result) for _ in range(concurrency))
+        await asyncio.gather(*posters)
+    return result

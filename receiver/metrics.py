@@ -1,0 +1,183 @@
+"""GET /metrics: this receiver's own counters, plus what Redis holds, read at scrape time.
+
+Each application has its own CollectorRegistry (not prometheus_client's global one), so that
+tests and benchmarks can build several apps in one process.
+
+The queue, worker and job series describe the whole deployment, not this process: every
+receiver reports the same values, so aggregate them with max(), not sum().
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import structlog
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from redis import Redis
+from redis.exceptions import RedisError
+
+from receiver.state import STATE, state
+from shared.constants import ENQUEUE_LATENCY_BUCKETS_S, JOB_OUTCOMES, KINDS, QUEUE_NAMES
+from shared.job_metrics import JobSeries, read_series
+from shared.queue_status import QueueStatus, queue_status, workers_alive
+
+# Requests that are callbacks; the others (health, metrics, outcomes) are not counted here.
+CALLBACK_PATHS = frozenset({"/v1/callbacks/tuxsuite", "/v1/events"})
+CALLBACK_OUTCOMES = ("accepted", "duplicate", "rejected", "failed")
+UNKNOWN_KIND = "unknown"  # refused before its kind was known (bad signature, bad JSON...)
+
+
+class ReceiverMetrics:
+    def __init__(self, connection: Redis) -> None:
+        self.registry = CollectorRegistry()
+        self.callbacks = Counter(
+            "tuxhook_callbacks",
+            "Callbacks received, by kind and outcome (accepted, duplicate, rejected, failed).",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.rejections = Counter(
+            "tuxhook_callback_rejections",
+            "Callbacks refused, by cause (the error code of the answer).",
+            ["cause"],
+            registry=self.registry,
+        )
+        self.enqueue_latency = Histogram(
+            "tuxhook_enqueue_duration_seconds",
+            "Time from handing a verified callback to the queue until Redis acknowledged it.",
+            buckets=ENQUEUE_LATENCY_BUCKETS_S,
+            registry=self.registry,
+        )
+        # Zero series from the start, so that rate() has a baseline before the first callback.
+        for kind in (*KINDS, UNKNOWN_KIND):
+            for outcome in CALLBACK_OUTCOMES:
+                self.callbacks.labels(kind, outcome)
+        ProcessCollector(registry=self.registry)
+        self.registry.register(RedisCollector(connection))
+
+    def observe_callback(self, kind: str | None, status: int, outcome: str) -> None:
+        kind = kind if kind in KINDS else UNKNOWN_KIND
+        self.callbacks.labels(kind, callback_outcome(status, outcome)).inc()
+        if outcome != "ok":
+            self.rejections.labels(outcome).inc()
+
+    def render(self) -> bytes:
+        return bytes(generate_latest(self.registry))
+
+
+def callback_outcome(status: int, outcome: str) -> str:
+    """The label for a callback's answer: a 200 "ok" is a redelivery already queued."""
+    if outcome == "ok":
+        return "accepted" if status == 202 else "duplicate"
+    return "rejected" if status < 500 else "failed"
+
+
+def observe_request(request: web.Request, status: int, outcome: str) -> None:
+    """Count the request if it was a callback; the middleware calls this for every request."""
+    if request.method != "POST" or request.path not in CALLBACK_PATHS:
+        return
+    st = request.app.get(STATE)
+    if st is None:
+        return
+    # The intake binds the kind for the request's log line as soon as it has parsed it.
+    kind = structlog.contextvars.get_contextvars().get("kind")
+    st.metrics.observe_callback(kind, status, outcome)
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    # The Redis collector's client is synchronous: keep its round trips off the event loop.
+    body = await asyncio.get_running_loop().run_in_executor(None, state(request).metrics.render)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+class RedisCollector:
+    """Queue depths, registries, workers and the workers' job counters, read from Redis."""
+
+    def __init__(self, connection: Redis) -> None:
+        self.connection = connection
+
+    def describe(self) -> list[Metric]:
+        # Describing nothing keeps registration from calling collect(), which would hit Redis.
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("tuxhook_redis_up", "1 when Redis answered this scrape, else 0.")
+        try:
+            queues, alive, jobs = self._read()
+        except RedisError:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from queue_families(queues)
+        yield GaugeMetricFamily(
+            "tuxhook_workers_alive", "RQ workers registered and not expired.", value=alive
+        )
+        yield from job_families(jobs)
+
+    def _read(self) -> tuple[list[QueueStatus], int, dict[tuple[str, str], JobSeries]]:
+        now = datetime.now(UTC)
+        queues = [queue_status(name, self.connection, now) for name in QUEUE_NAMES]
+        return queues, workers_alive(self.connection), read_series(self.connection)
+
+
+_QUEUE_GAUGES: tuple[tuple[str, str, str], ...] = (
+    ("tuxhook_queue_depth", "Jobs waiting in the queue.", "queued"),
+    ("tuxhook_queue_started_jobs", "Jobs being run by a worker.", "started"),
+    ("tuxhook_queue_scheduled_jobs", "Jobs waiting for a retry.", "scheduled"),
+    ("tuxhook_failed_jobs", "Jobs in the queue's failed registry (dead letters).", "failed"),
+)
+
+
+def queue_families(queues: list[QueueStatus]) -> Iterator[Metric]:
+    for name, doc, attr in _QUEUE_GAUGES:
+        family = GaugeMetricFamily(name, doc, labels=["queue"])
+        for q in queues:
+            family.add_metric([q.name], getattr(q, attr))
+        yield family
+    age = GaugeMetricFamily(
+        "tuxhook_queue_oldest_job_age_seconds",
+        "Seconds the job at the head of the queue has waited; 0 when the queue is empty.",
+        labels=["queue"],
+    )
+    for q in queues:
+        age.add_metric([q.name], q.oldest_queued_age_s or 0.0)
+    yield age
+
+
+def job_families(jobs: dict[tuple[str, str], JobSeries]) -> Iterator[Metric]:
+    labels = ["queue", "outcome"]
+    total = CounterMetricFamily(
+        "tuxhook_jobs", "Jobs run by the workers, by outcome.", labels=labels
+    )
+    duration = HistogramMetricFamily(
+        "tuxhook_job_duration_seconds", "Time the workers spent on a job.", labels=labels
+    )
+    for queue in QUEUE_NAMES:
+        for outcome in JOB_OUTCOMES:
+            series = jobs.get((queue, outcome), JobSeries())
+            total.add_metric([queue, outcome], series.count)
+            duration.add_metric([queue, outcome], _buckets(series), series.sum_s)
+    yield total
+    yield duration
+
+
+def _buckets(series: JobSeries) -> list[tuple[str, float]]:
+    return [(le, float(count)) for le, count in series.cumulative()]

@@ -1,0 +1,69 @@
+"""Workers' side of the job metrics: add each finished job to the counters in Redis.
+
+Wire it where RQ decides how a job ended, in a Worker subclass, so that every path is counted,
+including a work horse killed by the timeout or the OOM killer (RQ's per-job callbacks miss that
+one, and cannot tell a retry from a final failure):
+
+    class MeteredWorker(Worker):
+        def handle_job_success(self, job, queue, started_job_registry, execution=None):
+            super().handle_job_success(job, queue, started_job_registry, execution)
+            record_finished_job(self.connection, job, "succeeded")
+
+        def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", ...):
+            outcome = failure_outcome(job)  # before super(): it spends one retry
+            super().handle_job_failure(job, queue, started_job_registry, exc_string, ...)
+            record_finished_job(self.connection, job, outcome)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import structlog
+from redis import Redis
+from redis.exceptions import RedisError
+
+from shared.constants import JOB_METRICS_KEY
+from shared.job_metrics import bucket_field, check_labels, series_field
+
+log = structlog.get_logger("tuxhook.worker.metrics")
+
+
+def record_job(connection: Redis, queue: str, outcome: str, duration_s: float) -> None:
+    """Count one job of `queue` that ended with `outcome` after `duration_s` seconds.
+
+    Best effort: a Redis error is logged, never raised, so that a hiccup while counting cannot
+    turn a job that succeeded into one that failed. A bad queue or outcome is a ValueError.
+    """
+    check_labels(queue, outcome)
+    duration_s = duration_s if math.isfinite(duration_s) and duration_s > 0 else 0.0
+    try:
+        # One transaction, so that a scrape never sees a count without its bucket.
+        with connection.pipeline(transaction=True) as pipe:
+            pipe.hincrby(JOB_METRICS_KEY, series_field(queue, outcome, "count"), 1)
+            pipe.hincrbyfloat(JOB_METRICS_KEY, series_field(queue, outcome, "sum"), duration_s)
+            pipe.hincrby(JOB_METRICS_KEY, bucket_field(queue, outcome, duration_s), 1)
+            pipe.execute()
+    except RedisError as e:
+        log.warning("job_metrics_not_recorded", queue=queue, outcome=outcome, error=str(e))
+
+
+def job_duration_s(job: Any) -> float:
+    """Seconds between an RQ job's start and end, or 0 when RQ did not record both."""
+    if job.started_at is None or job.ended_at is None:
+        return 0.0
+    return float((job.ended_at - job.started_at).total_seconds())
+
+
+def failure_outcome(job: Any) -> str:
+    """ "retried" while RQ will run the job again, "failed" once it goes to the failed registry.
+
+    Call it before RQ's handle_job_failure, which spends one of the job's retries.
+    """
+    return "retried" if job.should_retry else "failed"
+
+
+def record_finished_job(connection: Redis, job: Any, outcome: str) -> None:
+    """record_job for an RQ job, whose origin is its queue."""
+    record_job(connection, job.origin, outcome, job_duration_s(job))
