@@ -54,3 +54,16 @@ ENQUEUE_THREADS: Final = 4
 # Rows per page of GET /v1/outcomes: default and largest.
 OUTCOMES_PAGE_DEFAULT: Final = 50
 OUTCOMES_PAGE_MAX: Final = 500
+
+# Threads that read outcomes for the receiver (SQLAlchemy's engine is synchronous).
+OUTCOMES_READ_THREADS: Final = 4
+
+# Seconds to wait for PostgreSQL to accept a connection.
+DATABASE_CONNECT_TIMEOUT_S: Final = 5
+
+# A job's states, in the only order an outcome may move through them.
+STATES: Final = ("provisioning", "running", "finished")
+
+# Final verdicts: of an outcome (`result`), and of a build (`build_status`).
+RESULTS: Final = ("pass", "fail", "error", "canceled")
+BUILD_STATUSES: Final = ("pass", "fail", "error")
