@@ -12,6 +12,7 @@ from receiver.health import healthz, readyz
 from receiver.intake import Intake
 from receiver.keys import KeyRing
 from receiver.middleware import request_context
+from receiver.outcomes import setup_outcomes
 from receiver.state import STATE, ReceiverState
 from receiver.verify import SignatureVerifier
 from shared.errors import ConfigError
@@ -68,4 +69,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/v1/callbacks/tuxsuite", tuxsuite_callback)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    setup_outcomes(app, settings)
     return app
