@@ -23,11 +23,17 @@ def tuxhook_command(*args: str) -> list[str]:
 class Process:
     """A child process whose output goes to a log file the test can read on failure."""
 
-    def __init__(self, args: Sequence[str], env: Mapping[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        args: Sequence[str],
+        env: Mapping[str, str],
+        log_path: Path,
+        cwd: Path | None = None,
+    ) -> None:
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.popen = subprocess.Popen(
-            list(args), env=dict(env), stdout=self._log, stderr=subprocess.STDOUT
+            list(args), env=dict(env), stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd
         )
 
     def signal(self, sig: signal.Signals) -> None:
