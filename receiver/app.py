@@ -16,6 +16,7 @@ from receiver.intake import Intake
 from receiver.keys import KeyRing
 from receiver.metrics import ReceiverMetrics, metrics_endpoint
 from receiver.middleware import request_context
+from receiver.outcomes import setup_outcomes
 from receiver.state import STATE, ReceiverState
 from receiver.verify import SignatureVerifier
 from shared.errors import ConfigError
@@ -88,4 +89,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
+    setup_outcomes(app, settings)
     return app

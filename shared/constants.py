@@ -95,3 +95,16 @@ SHUTDOWN_DISPATCH_GRACE_S: Final = 0.1
 
 # Seconds aiohttp may take to finish writing the last answers once the receiver has drained.
 SHUTDOWN_CLOSE_GRACE_S: Final = 1.0
+
+# Threads that read outcomes for the receiver (SQLAlchemy's engine is synchronous).
+OUTCOMES_READ_THREADS: Final = 4
+
+# Seconds to wait for PostgreSQL to accept a connection.
+DATABASE_CONNECT_TIMEOUT_S: Final = 5
+
+# A job's states, in the only order an outcome may move through them.
+STATES: Final = ("provisioning", "running", "finished")
+
+# Final verdicts: of an outcome (`result`), and of a build (`build_status`).
+RESULTS: Final = ("pass", "fail", "error", "canceled")
+BUILD_STATUSES: Final = ("pass", "fail", "error")

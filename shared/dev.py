@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -26,6 +27,7 @@ from shared.signing import generate_key_pair
 
 VAR = Path("var")
 REDIS_START_TIMEOUT_S = 10.0  # seconds for a local redis-server to answer
+SUPERVISE_INTERVAL_S = 0.5  # seconds between two looks at the receiver and the worker
 
 
 def redis_answers(url: str) -> bool:
@@ -60,7 +62,8 @@ class _terminating:
         return self.proc
 
     def __exit__(self, *_: object) -> None:
-        self.proc.terminate()
+        if self.proc.poll() is None:
+            self.proc.terminate()
         self.proc.wait(timeout=30)
 
 
@@ -82,18 +85,44 @@ def _tuxhook(*args: str) -> list[str]:
     return [sys.executable, "-m", "shared.cli", *args]
 
 
+def _start(stack: ExitStack, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    return stack.enter_context(_terminating(subprocess.Popen(_tuxhook(*args), env=env)))
+
+
+def _interrupt(*_: object) -> None:
+    # SIGTERM ends `tuxhook dev` as Ctrl-C does, so that its children are stopped too.
+    raise KeyboardInterrupt
+
+
+def _supervise(*procs: subprocess.Popen[bytes]) -> int:
+    """Wait until one of the processes exits; its exit code."""
+    while True:
+        for proc in procs:
+            if (code := proc.poll()) is not None:
+                return code
+        time.sleep(SUPERVISE_INTERVAL_S)
+
+
 def command(_: argparse.Namespace, settings: Settings) -> int:
     VAR.mkdir(exist_ok=True)
     env = dict(os.environ)
     private = demo_keys(env)
+    signal.signal(signal.SIGTERM, _interrupt)
     with ExitStack() as stack:
         if not redis_answers(settings.redis_url):
             start_local_redis(settings.redis_url, stack)
+        if subprocess.call(_tuxhook("db", "upgrade"), env=env) != 0:
+            raise ConfigError("`tuxhook db upgrade` failed; see above")
+        # Stopped in reverse order: the receiver first, then the worker, then Redis.
+        worker = _start(stack, env, "worker")
+        receiver = _start(stack, env, "receiver")
         url = f"http://{settings.host}:{settings.port}"
         key = private or "PRIVATE.pem"
         print(
-            f"tuxhook dev: receiver on {url}; send a signed demo callback with\n"
+            f"tuxhook dev: receiver on {url}, one worker; send a signed demo callback with\n"
             f"  .venv/bin/tuxhook send {url}/v1/callbacks/tuxsuite tests/samples/build.json"
-            f" --key {key}"
+            f" --key {key}\n"
+            f"and read what the worker stored with\n"
+            f"  curl {url}/v1/outcomes"
         )
-        return subprocess.call(_tuxhook("receiver"), env=env)
+        return _supervise(receiver, worker)

@@ -73,6 +73,13 @@ class ServiceUnavailable(TuxhookError):
     code = "queue_unavailable"
 
 
+class DatabaseUnavailable(TuxhookError):
+    """The outcome store cannot be reached, or its schema is not the one this code needs."""
+
+    status = 503
+    code = "database_unavailable"
+
+
 class TransientError(TuxhookError):
     """A failure worth retrying: the database was locked or unreachable."""
 

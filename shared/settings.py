@@ -106,6 +106,8 @@ class Settings:
     worker_maintenance_interval_s: int = _env("WORKER_MAINTENANCE_INTERVAL", _positive_int, 30)
     worker_job_monitoring_interval_s: int = _env("WORKER_MONITORING_INTERVAL", _positive_int, 10)
     shutdown_timeout_s: float = _env("SHUTDOWN_TIMEOUT", _positive_float, 30.0)
+    # Seconds a database write waits for a lock before the job fails and RQ retries it later.
+    database_lock_timeout_s: float = _env("DATABASE_LOCK_TIMEOUT", _positive_float, 10.0)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

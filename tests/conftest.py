@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,9 +11,17 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from redis import Redis
+from sqlalchemy.exc import SQLAlchemyError
 
 from receiver.app import create_app
 from shared.settings import Settings
+from tests.support.database import (
+    POSTGRES_SERVER_URL,
+    create_database,
+    drop_database,
+    migrate,
+    truncate,
+)
 from tests.support.keys import KeyPair, make_key_pair
 from tests.support.redis_server import RedisServer
 
@@ -80,3 +89,41 @@ async def receiver(settings: Settings) -> AsyncIterator[Receiver]:
     async with aiohttp.ClientSession() as http:
         yield Receiver(str(server.make_url("")).rstrip("/"), http, server)
     await server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A migrated database of this run's own on TEST_POSTGRES_URL's server, dropped at the end.
+
+    PostgreSQL is part of what is tested: when it cannot be reached, the tests fail.
+    """
+    try:
+        url = create_database(POSTGRES_SERVER_URL)
+    except SQLAlchemyError as e:
+        pytest.fail(f"PostgreSQL at {POSTGRES_SERVER_URL} cannot be reached: {e}", pytrace=False)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        drop_database(POSTGRES_SERVER_URL, url)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite store that each test copies, rather than migrating its own."""
+    path = tmp_path_factory.mktemp("store") / "template.sqlite3"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated outcome store: a SQLite file of the test's own, or the run's
+    PostgreSQL database, emptied."""
+    if request.param == "sqlite":
+        path = tmp_path / "store.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    truncate(url)
+    return url

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.error import URLError
 
 READY_TIMEOUT_S = 20.0  # seconds for a receiver to answer /healthz
+RUN_TIMEOUT_S = 60.0  # seconds a one-shot command may take
 
 
 def tuxhook_command(*args: str) -> list[str]:
@@ -22,11 +23,17 @@ def tuxhook_command(*args: str) -> list[str]:
 class Process:
     """A child process whose output goes to a log file the test can read on failure."""
 
-    def __init__(self, args: Sequence[str], env: Mapping[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        args: Sequence[str],
+        env: Mapping[str, str],
+        log_path: Path,
+        cwd: Path | None = None,
+    ) -> None:
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.popen = subprocess.Popen(
-            list(args), env=dict(env), stdout=self._log, stderr=subprocess.STDOUT
+            list(args), env=dict(env), stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd
         )
 
     def signal(self, sig: signal.Signals) -> None:
@@ -81,3 +88,15 @@ def start_receiver(env: Mapping[str, str], port: int, log_path: Path, *extra: st
 
 def start_worker(env: Mapping[str, str], log_path: Path, *args: str) -> Process:
     return Process(tuxhook_command("worker", *args), child_env(env), log_path)
+
+
+def run_tuxhook(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a one-shot command (`db upgrade`, `worker --burst`) to completion."""
+    return subprocess.run(
+        tuxhook_command(*args),
+        env=child_env(env),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
+    )

@@ -1,0 +1,153 @@
+"""GET /v1/outcomes/{kind}/{uid} and GET /v1/outcomes: what the workers stored.
+
+SQLAlchemy is synchronous, so reads run on a small thread pool and the event loop never waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import TypeVar
+
+import structlog
+from aiohttp import web
+from multidict import MultiMapping
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from shared.constants import (
+    KINDS,
+    OUTCOMES_PAGE_DEFAULT,
+    OUTCOMES_PAGE_MAX,
+    OUTCOMES_READ_THREADS,
+    RESULTS,
+    RETRY_AFTER_S,
+    STATES,
+)
+from shared.db.engine import create_engine
+from shared.db.queries import Cursor, Filters, get_outcome, list_outcomes
+from shared.db.timestamps import as_utc
+from shared.errors import BadRequest, DatabaseUnavailable, NotFound
+from shared.settings import Settings
+
+T = TypeVar("T")
+log = structlog.get_logger("tuxhook.outcomes")
+
+_CHOICES = {"kind": KINDS, "state": STATES, "result": RESULTS}
+_TEXTS = ("project", "device", "target_arch", "build_uid")
+PARAMETERS = frozenset({*_CHOICES, *_TEXTS, "since", "limit", "cursor"})
+
+
+class OutcomeReader:
+    """The receiver's read-only way into the store: an engine and the threads that use it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._pool = ThreadPoolExecutor(OUTCOMES_READ_THREADS, thread_name_prefix="outcomes")
+
+    async def read(self, query: Callable[[Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._read, query)
+
+    def _read(self, query: Callable[[Connection], T]) -> T:
+        try:
+            with self.engine.begin() as conn:
+                return query(conn)
+        except SQLAlchemyError as e:
+            log.warning("outcomes_unreadable", reason=str(getattr(e, "orig", e))[:200])
+            raise DatabaseUnavailable(
+                "the outcome store cannot be read now; retry later",
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+            ) from e
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self.engine.dispose()
+
+
+READER = web.AppKey("tuxhook_outcomes", OutcomeReader)
+
+
+def invalid(message: str) -> BadRequest:
+    return BadRequest(message, code="invalid_parameter")
+
+
+def _single(query: MultiMapping[str], name: str) -> str | None:
+    values = query.getall(name, [])
+    if len(values) > 1:
+        raise invalid(f"{name} is given more than once")
+    if values and not values[0]:
+        raise invalid(f"{name} is empty")
+    return values[0] if values else None
+
+
+def _choice(query: MultiMapping[str], name: str) -> str | None:
+    value = _single(query, name)
+    if value is not None and value not in _CHOICES[name]:
+        raise invalid(f"{name} must be one of {', '.join(_CHOICES[name])}")
+    return value
+
+
+def _since(raw: str | None) -> datetime | None:
+    try:
+        return None if raw is None else as_utc(datetime.fromisoformat(raw))
+    except ValueError as e:
+        raise invalid("since must be an ISO 8601 time, e.g. 2025-01-31T00:00:00Z") from e
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return OUTCOMES_PAGE_DEFAULT
+    if not raw.isdigit() or not 1 <= int(raw) <= OUTCOMES_PAGE_MAX:
+        raise invalid(f"limit must be a whole number from 1 to {OUTCOMES_PAGE_MAX}")
+    return int(raw)
+
+
+def parse_filters(query: MultiMapping[str]) -> Filters:
+    unknown = sorted(set(query) - PARAMETERS)
+    if unknown:
+        raise invalid(f"unknown parameter {', '.join(unknown)}")
+    return Filters(
+        **{name: _choice(query, name) for name in _CHOICES},
+        **{name: _single(query, name) for name in _TEXTS},
+        since=_since(_single(query, "since")),
+    )
+
+
+async def outcome(request: web.Request) -> web.Response:
+    kind, uid = request.match_info["kind"], request.match_info["uid"]
+    found = None
+    if kind in KINDS:
+        found = await request.app[READER].read(lambda conn: get_outcome(conn, kind, uid))
+    if found is None:
+        raise NotFound(f"no {kind} outcome with uid {uid[:64]!r}")
+    return web.json_response(found)
+
+
+async def outcomes(request: web.Request) -> web.Response:
+    filters = parse_filters(request.query)
+    limit = _limit(_single(request.query, "limit"))
+    raw_cursor = _single(request.query, "cursor")
+    cursor = Cursor.decode(raw_cursor) if raw_cursor else None
+    page = await request.app[READER].read(lambda c: list_outcomes(c, filters, limit, cursor))
+    return web.json_response(page.as_json())
+
+
+def setup_outcomes(app: web.Application, settings: Settings) -> None:
+    """Add the read API to the receiver, with an engine of its own, closed on shutdown."""
+    engine = create_engine(
+        settings.database_url,
+        lock_timeout_s=settings.database_lock_timeout_s,
+        pool_size=OUTCOMES_READ_THREADS,
+        application_name="tuxhook-receiver",
+    )
+    app[READER] = OutcomeReader(engine)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        yield
+        app[READER].close()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_get("/v1/outcomes", outcomes)
+    app.router.add_get("/v1/outcomes/{kind}/{uid}", outcome)

@@ -1,0 +1,80 @@
+"""SQLAlchemy engines for the outcome store: the same code path for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+
+from shared.constants import DATABASE_CONNECT_TIMEOUT_S
+
+
+def database_url(url: str) -> URL:
+    """The URL, with a bare `postgresql://` pointed at psycopg 3, the driver tuxhook ships."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def is_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite"
+
+
+def create_engine(
+    url: str,
+    *,
+    lock_timeout_s: float,
+    write: bool = False,
+    pool_size: int = 1,
+    application_name: str = "tuxhook",
+) -> Engine:
+    """An engine for `url`. `write` engines take SQLite's write lock when a transaction begins."""
+    parsed = database_url(url)
+    if is_sqlite(parsed):
+        return _sqlite_engine(parsed, lock_timeout_s, write=write, pool_size=pool_size)
+    options = f"-c lock_timeout={int(lock_timeout_s * 1000)}"
+    return sa.create_engine(
+        parsed,
+        pool_size=pool_size,
+        max_overflow=0,
+        # Readers answer users: check a pooled connection first. Writers need not; a job that
+        # meets a stale connection fails transiently and RQ retries it.
+        pool_pre_ping=not write,
+        connect_args={
+            "connect_timeout": DATABASE_CONNECT_TIMEOUT_S,
+            "options": options,
+            "application_name": application_name,
+        },
+    )
+
+
+def _sqlite_engine(url: URL, lock_timeout_s: float, *, write: bool, pool_size: int) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=0)
+    busy_ms = int(lock_timeout_s * 1000)
+    begin = "BEGIN IMMEDIATE" if write else "BEGIN"
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _: Any) -> None:
+        # sqlite3 would otherwise BEGIN lazily, and only before writes; we BEGIN ourselves below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers and several writer processes share the file; NORMAL syncs at
+        # checkpoints, not at each commit (a power cut may lose the last commits, not corrupt).
+        for pragma in ("journal_mode=WAL", f"busy_timeout={busy_ms}", "synchronous=NORMAL"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # A writer that begins deferred and upgrades to a write lock later can fail at once
+        # with SQLITE_BUSY despite busy_timeout; IMMEDIATE waits for the lock up front.
+        connection.exec_driver_sql(begin)
+
+    return engine

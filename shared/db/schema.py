@@ -1,0 +1,128 @@
+"""The outcome store's tables. Alembic migrations create them; this module describes them.
+
+One wide `outcomes` table holds every kind (the `kind` column says which): listing, filtering and
+paging across kinds is then one indexed query without joins, and a worker writes one row per
+event. Columns that belong to another kind stay null, as do fields a payload did not carry.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Constraint names that Alembic can refer to in later migrations, the same on both backends.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, not a BIGINT one.
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+# JSON `null` and SQL NULL are the same thing here: a missing field.
+_JSON = JSON(none_as_null=True)
+_TIME = DateTime(timezone=True)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("uid", String(64), nullable=False),
+    Column("project", Text),
+    Column("state", String(16)),
+    # The payload's own time of its state (provisioning_time, running_time or finished_time).
+    Column("state_time", _TIME),
+    Column("result", String(16)),
+    Column("first_received_at", _TIME, nullable=False),
+    Column("updated_at", _TIME, nullable=False),
+    Column("deliveries", Integer, nullable=False),
+    # Verifier and auth claims of the delivery whose payload the row shows.
+    Column("verified_by", Text, nullable=False),
+    Column("auth", _JSON, nullable=False),
+    Column("payload", Text, nullable=False),
+    # build
+    Column("build_name", Text),
+    Column("build_status", String(16)),
+    Column("toolchain", Text),
+    Column("target_arch", Text),
+    Column("kconfig", _JSON),
+    Column("git_repo", Text),
+    Column("git_ref", Text),
+    Column("git_sha", Text),
+    Column("git_describe", Text),
+    Column("kernel_version", Text),
+    Column("warnings_count", Integer),
+    Column("errors_count", Integer),
+    Column("build_duration", Float),
+    # test
+    Column("device", Text),
+    Column("tests", _JSON),
+    Column("waiting_for", Text),
+    Column("build_uid", String(64)),
+    Column("retries", Integer),
+    # How many rows test_results holds for this test; null when its payload had no `results`.
+    Column("results_count", Integer),
+    # oebuild
+    Column("machine", Text),
+    Column("distro", Text),
+    Column("targets", _JSON),
+    Column("sources", _JSON),
+    # plan
+    Column("name", Text),
+    Column("description", Text),
+    # build, test and oebuild
+    Column("duration", Float),
+    Column("download_url", Text),
+    UniqueConstraint("kind", "uid"),
+    # Pages are ordered by (updated_at, id), most recent first.
+    Index("ix_outcomes_updated_at_id", "updated_at", "id"),
+    Index("ix_outcomes_project_updated_at", "project", "updated_at"),
+    Index("ix_outcomes_device_updated_at", "device", "updated_at"),
+    Index("ix_outcomes_build_uid", "build_uid"),
+)
+
+# One row per test name of a test outcome, as its payload's `results` maps it.
+test_results = Table(
+    "test_results",
+    metadata,
+    Column(
+        "outcome_id",
+        _ID,
+        ForeignKey("outcomes.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", Text, primary_key=True),
+    Column("result", Text),
+)
+
+# Every delivery a worker stored, so that processing one twice changes nothing the second time.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("uid", String(64), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("received_at", _TIME, nullable=False),
+    Column("processed_at", _TIME, nullable=False),
+    Column("verified_by", Text, nullable=False),
+    # False when a more advanced delivery of the same outcome had been stored already.
+    Column("applied", Boolean, nullable=False),
+)

@@ -1,0 +1,87 @@
+"""Outcome stores for tests: a PostgreSQL database of the run's own, or a SQLite file per test."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from shared.db.engine import create_engine, database_url
+from shared.db.migrate import upgrade
+from shared.db.schema import deliveries, outcomes, test_results
+
+# The server the PostgreSQL variants run on; each run creates a database there and drops it.
+POSTGRES_SERVER_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
+)
+
+
+def url_text(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def _admin(server_url: str) -> sa.Engine:
+    return sa.create_engine(database_url(server_url), isolation_level="AUTOCOMMIT")
+
+
+def create_database(server_url: str) -> str:
+    """A new, empty database on the server, named uniquely so that parallel runs never meet."""
+    name = f"tuxhook_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = _admin(server_url)
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    return url_text(database_url(server_url).set(database=name))
+
+
+def drop_database(server_url: str, url: str) -> None:
+    admin = _admin(server_url)
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(
+                f'DROP DATABASE IF EXISTS "{database_url(url).database}" WITH (FORCE)'
+            )
+    finally:
+        admin.dispose()
+
+
+def engine_for(url: str) -> sa.Engine:
+    return create_engine(url, lock_timeout_s=5.0, write=True)
+
+
+def migrate(url: str) -> None:
+    engine = engine_for(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def truncate(url: str) -> None:
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("TRUNCATE test_results, deliveries, outcomes RESTART IDENTITY")
+    finally:
+        engine.dispose()
+
+
+def snapshot(url: str) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, in a stable order: to show that a run changed nothing."""
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                table.name: [
+                    dict(row._mapping)
+                    for row in conn.execute(sa.select(table).order_by(*table.primary_key))
+                ]
+                for table in (outcomes, test_results, deliveries)
+            }
+    finally:
+        engine.dispose()

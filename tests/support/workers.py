@@ -1,0 +1,38 @@
+"""Run the workers' code in the test process: SimpleWorker in burst mode, built as `tuxhook
+worker` builds its workers, for tests whose point is what one pass over the queues does."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from redis import Redis
+from rq import SimpleWorker
+
+from shared.constants import QUEUE_NAMES
+from shared.settings import Settings
+from worker.context import CONTEXT
+from worker.run import build_worker
+
+
+@contextmanager
+def _signals_kept() -> Iterator[None]:
+    """RQ installs its own SIGINT/SIGTERM handlers; give pytest its own back afterwards."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def drain(settings: Settings, redis: Redis) -> None:
+    """Run every queued job once (and any retry already due), then return."""
+    CONTEXT.configure(settings)
+    try:
+        worker = build_worker(settings, QUEUE_NAMES, redis, worker_class=SimpleWorker)
+        with _signals_kept():
+            worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+    finally:
+        CONTEXT.close()

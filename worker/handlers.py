@@ -1,0 +1,52 @@
+"""The job functions the receiver enqueues by dotted path (shared.constants.HANDLER_PATHS)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from rq import get_current_job
+
+from worker.context import CONTEXT
+from worker.outcome import update_from_job
+from worker.store import Stored, save
+
+log = structlog.get_logger("tuxhook.worker")
+
+
+def process(kind: str, delivery: dict[str, Any]) -> Stored:
+    """Store one delivery of `kind`; logs one line per job."""
+    started = time.perf_counter()
+    job = get_current_job()
+    structlog.contextvars.bind_contextvars(job_id=job.id if job else None, kind=kind)
+    try:
+        change = update_from_job(kind, delivery)
+        structlog.contextvars.bind_contextvars(uid=change.uid)
+        stored = save(CONTEXT.engine(), change)
+        log.info(
+            "job",
+            stored=stored,
+            state=change.progress.state,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+        return stored
+    finally:
+        # The worker's own lines between jobs must not carry this job's identity.
+        structlog.contextvars.clear_contextvars()
+
+
+def handle_build(delivery: dict[str, Any]) -> Stored:
+    return process("build", delivery)
+
+
+def handle_oebuild(delivery: dict[str, Any]) -> Stored:
+    return process("oebuild", delivery)
+
+
+def handle_test(delivery: dict[str, Any]) -> Stored:
+    return process("test", delivery)
+
+
+def handle_plan(delivery: dict[str, Any]) -> Stored:
+    return process("plan", delivery)

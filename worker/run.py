@@ -1,0 +1,117 @@
+"""`tuxhook worker [QUEUE ...] [--burst] [--pool N]`: RQ workers that store outcomes.
+
+Every worker, alone or in a pool, is built by `build_worker` from the same Settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from multiprocessing import get_context
+from multiprocessing.process import BaseProcess
+
+from redis import Redis
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+from rq.worker import BaseWorker
+from rq.worker_pool import WorkerPool
+
+from shared.constants import QUEUE_NAMES
+from shared.db.engine import create_engine
+from shared.db.migrate import check_current
+from shared.errors import ConfigError
+from shared.logs import configure_logging
+from shared.redis_conn import connect
+from shared.settings import Settings
+from worker.context import CONTEXT
+from worker.failures import retry_only_transient
+
+# Jobs run in the worker process itself, which keeps its database connection from job to job;
+# forking a work horse per job costs more than the job. Measured in docs/workers.md.
+WORKER_CLASS: type[BaseWorker] = SimpleWorker
+
+
+def queue_names(requested: Sequence[str]) -> list[str]:
+    unknown = sorted(set(requested) - set(QUEUE_NAMES))
+    if unknown:
+        raise ConfigError(f"unknown queue {', '.join(unknown)}; queues: {', '.join(QUEUE_NAMES)}")
+    return list(dict.fromkeys(requested)) or list(QUEUE_NAMES)
+
+
+def build_worker(
+    settings: Settings,
+    queues: Sequence[str],
+    connection: Redis,
+    *,
+    name: str | None = None,
+    worker_class: type[BaseWorker] = WORKER_CLASS,
+) -> BaseWorker:
+    return worker_class(
+        list(queues),
+        name=name,
+        connection=connection,
+        serializer=JSONSerializer,
+        exception_handlers=[retry_only_transient],
+        maintenance_interval=settings.worker_maintenance_interval_s,
+        job_monitoring_interval=settings.worker_job_monitoring_interval_s,
+    )
+
+
+def run_worker(
+    settings: Settings,
+    queues: Sequence[str],
+    *,
+    burst: bool,
+    name: str | None = None,
+    worker_class: type[BaseWorker] = WORKER_CLASS,
+) -> None:
+    """Work until stopped (or, with `burst`, until the queues are empty) with the scheduler on,
+    which is what turns a transient failure's scheduled retry back into a queued job."""
+    CONTEXT.configure(settings)
+    connection = connect(settings.redis_url, socket_timeout=None)
+    try:
+        worker = build_worker(settings, queues, connection, name=name, worker_class=worker_class)
+        worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
+    finally:
+        CONTEXT.close()
+        connection.close()
+
+
+class Pool(WorkerPool):
+    """rq's WorkerPool (respawning, signal forwarding), its members built by `run_worker`."""
+
+    def __init__(self, settings: Settings, queues: Sequence[str], size: int) -> None:
+        connection = connect(settings.redis_url, socket_timeout=None)
+        super().__init__(queues, connection, num_workers=size, serializer=JSONSerializer)
+        self.settings = settings
+
+    def get_worker_process(
+        self, name: str, burst: bool, _sleep: float = 0, logging_level: str = "INFO"
+    ) -> BaseProcess:
+        return get_context("fork").Process(
+            target=run_worker,
+            args=(self.settings, self._queue_names),
+            kwargs={"burst": burst, "name": name},
+            name=f"tuxhook worker {name}",
+        )
+
+
+def check_schema(settings: Settings) -> None:
+    engine = create_engine(settings.database_url, lock_timeout_s=settings.database_lock_timeout_s)
+    try:
+        check_current(engine, settings.database_url)
+    finally:
+        engine.dispose()
+
+
+def command(args: argparse.Namespace, settings: Settings) -> int:
+    configure_logging(settings.log_level)
+    queues = queue_names(args.queues)
+    if args.pool < 1:
+        raise ConfigError("--pool must be at least 1")
+    check_schema(settings)
+    if args.pool == 1:
+        run_worker(settings, queues, burst=args.burst)
+    else:
+        Pool(settings, queues, args.pool).start(burst=args.burst, logging_level=settings.log_level)
+    return 0
