@@ -1,129 +1,133 @@
 """Intake benchmark: one `tuxhook receiver` process against a bare verify-and-LPUSH handler.
 
-Both get the same number of distinct signed callbacks over loopback, in alternating rounds of
-the same run, from the same load generator. Prints req/s, p50/p99 and the ratio (target 0.8).
-Run: python -m bench.intake [--requests N] [--rounds R] [--concurrency C]
+Both get distinct signed callbacks over loopback from the same load generator, in alternating
+rounds of the same run. Prints verified callbacks/s, p50/p99 latency and CPU per callback for
+each, and the ratio tuxhook/bare (target: at least 0.8).
+
+    python -m bench.intake [--rounds 3] [--duration 3] [--concurrency 64]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
+import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 
-from bench.loadgen import LoadResult, Request, median_of, run_load
-from tests.support.builders import signed_callback
+from bench.bare_receiver import BARE_LIST
+from bench.load import LoadResult, run_load, signed_callbacks
+from bench.receivers import cpu_seconds
 from tests.support.keys import KeyPair, make_key_pair
 from tests.support.processes import Process, child_env, start_receiver
+from tests.support.queues import queued_count
 from tests.support.redis_server import RedisServer, free_port
+from tests.support.sockets import listening_sockets, wait_until
 
-KINDS_CYCLE = ("build", "test", "oebuild", "plan")
-
-
-def signed_requests(keys: KeyPair, count: int) -> list[Request]:
-    return [signed_callback(keys, kind=KINDS_CYCLE[i % 4]) for i in range(count)]
+CALLBACKS_PER_S = 8000  # callbacks signed per second of load: more than one process can take
+Starter = Callable[[dict[str, str], KeyPair, int, Path], Process]
 
 
-@contextmanager
-def bare_receiver(keys: KeyPair, redis_url: str, log: Path) -> Iterator[str]:
-    import sys
+def start_bare(env: dict[str, str], keys: KeyPair, port: int, logs: Path) -> Process:
+    args = [sys.executable, "-m", "bench.bare_receiver", str(keys.public_path)]
+    args += [env["TUXHOOK_REDIS_URL"], str(port)]
+    proc = Process(args, child_env({}), logs / "bare.log")
+    wait_until(lambda: listening_sockets(port) == 1, f"bare receiver on port {port}")
+    return proc
 
+
+def start_tuxhook(env: dict[str, str], _: KeyPair, port: int, logs: Path) -> Process:
+    return start_receiver(env, port, logs / "tuxhook.log")
+
+
+MODES: dict[str, Starter] = {"bare verify+LPUSH": start_bare, "tuxhook receiver": start_tuxhook}
+
+
+@dataclass(frozen=True)
+class Context:
+    redis: RedisServer
+    keys: KeyPair
+    env: dict[str, str]
+    logs: Path
+
+
+def measure(start: Starter, args: argparse.Namespace, ctx: Context) -> LoadResult:
+    client = ctx.redis.client()
+    client.flushall()
     port = free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "bench.bare_receiver",
-        str(keys.public_path),
-        redis_url,
-        str(port),
-    ]
-    proc = Process(args, child_env({}), log)
+    proc = start(ctx.env, ctx.keys, port, ctx.logs)
     try:
-        wait_http_ok_post(port, proc)
-        yield f"http://127.0.0.1:{port}/v1/callbacks/tuxsuite"
+        before = cpu_seconds([proc])
+        count = int(CALLBACKS_PER_S * (args.warmup + args.duration))
+        bodies = signed_callbacks(ctx.keys.private_key, count)
+        load = asyncio.run(
+            run_load(
+                f"http://127.0.0.1:{port}/v1/callbacks/tuxsuite",
+                bodies,
+                concurrency=args.concurrency,
+                warmup_s=args.warmup,
+                duration_s=args.duration,
+            )
+        )
+        load.cpu_s = cpu_seconds([proc]) - before
     finally:
+        proc.signal(signal.SIGTERM)
         proc.stop()
+    held = queued_count(client) + int(client.llen(BARE_LIST))
+    if load.accepted > held:
+        raise RuntimeError("answered 202 for callbacks that are not in Redis")
+    return load
 
 
-def wait_http_ok_post(port: int, proc: Process) -> None:
-    """The bare app has no /healthz; wait until its port accepts a connection."""
-    import socket
-    import time
-
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(proc.output())
-
-
-@contextmanager
-def tuxhook_receiver(env: dict[str, str], log: Path) -> Iterator[str]:
-    port = free_port()
-    proc = start_receiver(env, port, log)
-    try:
-        yield f"http://127.0.0.1:{port}/v1/callbacks/tuxsuite"
-    finally:
-        proc.stop()
+def report(results: dict[str, list[LoadResult]]) -> None:
+    header = f"{'receiver':<22}{'callbacks/s':>13}{'(min-max)':>13}{'p50 ms':>9}{'p99 ms':>9}"
+    print(f"{header}{'cpu ms/cb':>11}")
+    rate, cpu = {}, {}
+    for name, runs in results.items():
+        rate[name] = median(r.rate for r in runs)
+        cpu[name] = median(r.cpu_ms_per_callback for r in runs)
+        spread = f"{min(r.rate for r in runs):.0f}-{max(r.rate for r in runs):.0f}"
+        p50 = median(r.percentile_ms(0.5) for r in runs)
+        p99 = median(r.percentile_ms(0.99) for r in runs)
+        print(f"{name:<22}{rate[name]:>13.0f}{spread:>13}{p50:>9.1f}{p99:>9.1f}{cpu[name]:>11.3f}")
+    bare, ours = MODES
+    print(f"ratio tuxhook/bare, callbacks/s: {rate[ours] / rate[bare]:.2f}  (target >= 0.80)")
+    print(f"ratio bare/tuxhook, CPU per callback: {cpu[bare] / cpu[ours]:.2f}")
 
 
-async def measure(label: str, url: str, keys: KeyPair, args: argparse.Namespace) -> LoadResult:
-    await run_load("warm-up", url, signed_requests(keys, args.requests // 10), args.concurrency)
-    result = await run_load(label, url, signed_requests(keys, args.requests), args.concurrency)
-    print(result.line(), flush=True)
-    return result
-
-
-async def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.intake", description=__doc__)
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds measured per run")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each receiver")
+    parser.add_argument("--warmup", type=float, default=0.5, help="seconds before measuring")
+    parser.add_argument("--concurrency", type=int, default=64, help="requests at a time")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="tuxhook-bench-") as tmp:
         work = Path(tmp)
-        redis = RedisServer(work / "redis")
-        redis.start()
-        keys = make_key_pair(work / "keys")
-        env = {
-            "TUXHOOK_REDIS_URL": redis.url,
-            "TUXHOOK_TUXSUITE_KEYS_FILE": str(keys.public_path),
-            "TUXHOOK_LOG_LEVEL": args.log_level,
-        }
-        bare, ours = [], []
+        server = RedisServer(work / "redis")
+        server.start()
         try:
-            for round_no in range(args.rounds):
-                redis.client().flushall()
-                with bare_receiver(keys, redis.url, work / "bare.log") as url:
-                    bare.append(
-                        await measure(f"bare verify+LPUSH #{round_no + 1}", url, keys, args)
-                    )
-                redis.client().flushall()
-                with tuxhook_receiver(env, work / "tuxhook.log") as url:
-                    ours.append(await measure(f"tuxhook receiver #{round_no + 1}", url, keys, args))
+            keys = make_key_pair(work / "keys")
+            env = {
+                "TUXHOOK_REDIS_URL": server.url,
+                "TUXHOOK_TUXSUITE_KEYS_FILE": str(keys.public_path),
+                "TUXHOOK_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
+            }
+            ctx = Context(server, keys, env, work)
+            results: dict[str, list[LoadResult]] = {name: [] for name in MODES}
+            for _ in range(args.rounds):
+                for name, start in MODES.items():
+                    results[name].append(measure(start, args, ctx))
+            report(results)
         finally:
-            redis.stop()
-        report(bare, ours)
-
-
-def report(bare: list[LoadResult], ours: list[LoadResult]) -> None:
-    b = median_of([r.rate for r in bare])
-    t = median_of([r.rate for r in ours])
-    p50 = median_of([r.percentile(0.5) for r in ours])
-    p99 = median_of([r.percentile(0.99) for r in ours])
-    print(f"\nmedian bare:    {b:8.0f} callbacks/s")
-    print(f"median tuxhook: {t:8.0f} verified callbacks/s  p50 {p50:.2f} ms  p99 {p99:.2f} ms")
-    print(f"ratio tuxhook/bare: {t / b:.2f}  (target >= 0.80)")
-
-
-def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--requests", type=int, default=5000, help="measured requests per round")
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--concurrency", type=int, default=32)
-    p.add_argument("--log-level", default="INFO", help="the receiver's TUXHOOK_LOG_LEVEL")
-    return p.parse_args()
+            server.stop()
+    return 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main(parse_args()))
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""`make bench`: every benchmark in turn, each printing its figures and its baseline ratio."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+BENCHMARKS = (
+    "bench.intake",  # receiver vs a bare verify+LPUSH handler (target ratio >= 0.8)
+    "bench.worker_throughput",  # one worker vs RQ's SimpleWorker on no-op jobs (>= 0.7)
+    "bench.tokens",  # token verification vs PyJWT's bare jwt.decode
+    "bench.receivers",  # 1 receiver process vs 2 (reuse_port) vs gunicorn
+)
+
+
+def main() -> int:
+    failed = []
+    for name in BENCHMARKS:
+        if importlib.util.find_spec(name) is None:
+            failed.append(f"{name} (missing)")
+            continue
+        print(f"\n=== {name}", flush=True)
+        if subprocess.call([sys.executable, "-m", name]) != 0:
+            failed.append(name)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
