@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,12 +84,21 @@ async def serve(settings: Settings) -> TestServer:
     return server
 
 
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Receiver]:
+    """A receiver built from `settings`, served over loopback until the block ends."""
+    server = await serve(settings)
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield Receiver(str(server.make_url("")).rstrip("/"), http, server)
+    finally:
+        await server.close()
+
+
 @pytest.fixture
 async def receiver(settings: Settings) -> AsyncIterator[Receiver]:
-    server = await serve(settings)
-    async with aiohttp.ClientSession() as http:
-        yield Receiver(str(server.make_url("")).rstrip("/"), http, server)
-    await server.close()
+    async with serving(settings) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from shared.settings import Settings
-from tests.conftest import serve
+from tests.conftest import serving
 from tests.support.builders import signed_callback
 from tests.support.keys import KeyPair, make_key_pair
 from tests.support.queues import queued_count
@@ -54,22 +54,18 @@ async def test_rotation_needs_no_restart(
         "TUXHOOK_KEYS_REFETCH_INTERVAL": str(REFETCH_S),
         "TUXHOOK_KEYS_MAX_AGE": str(REFETCH_S),
     }
-    server = await serve(Settings.from_env(settings_env))
-    url = str(server.make_url("")).rstrip("/")
-    try:
-        async with aiohttp.ClientSession() as http:
-            assert await post(http, url, old) == (202, "")
-            assert await post(http, url, new) == (401, "bad_signature")
-            doc.body = keys_json(old, new)  # the group rotates: both valid for a while
-            await asyncio.sleep(REFETCH_S)
-            assert await post(http, url, new) == (202, "")
-            assert await post(http, url, old) == (202, "")
-            doc.body = keys_json(new)  # the old key is revoked: stale keys are refetched
-            await asyncio.sleep(REFETCH_S)
-            assert await post(http, url, old) == (401, "bad_signature")
-            assert await post(http, url, new) == (202, "")
-    finally:
-        await server.close()
+    async with serving(Settings.from_env(settings_env)) as served:
+        http, url = served.http, served.url
+        assert await post(http, url, old) == (202, "")
+        assert await post(http, url, new) == (401, "bad_signature")
+        doc.body = keys_json(old, new)  # the group rotates: both valid for a while
+        await asyncio.sleep(REFETCH_S)
+        assert await post(http, url, new) == (202, "")
+        assert await post(http, url, old) == (202, "")
+        doc.body = keys_json(new)  # the old key is revoked: stale keys are refetched
+        await asyncio.sleep(REFETCH_S)
+        assert await post(http, url, old) == (401, "bad_signature")
+        assert await post(http, url, new) == (202, "")
     # The API token goes in Authorization, as TuxSuite's own CLI sends it.
     assert set(doc.seen_authorization) == {"tuxsuite-api-token"}
 
@@ -80,14 +76,10 @@ async def test_refetch_is_rate_limited(
     doc, keys_url, _, new = keys_server
     settings_env["TUXHOOK_TUXSUITE_KEYS_URL"] = keys_url
     settings_env["TUXHOOK_KEYS_REFETCH_INTERVAL"] = "300"
-    server = await serve(Settings.from_env(settings_env))
-    url = str(server.make_url("")).rstrip("/")
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(10):  # forged callbacks must not turn into a fetch each
-                assert await post(http, url, new) == (401, "bad_signature")
-    finally:
-        await server.close()
+    async with serving(Settings.from_env(settings_env)) as served:
+        http, url = served.http, served.url
+        for _ in range(10):  # forged callbacks must not turn into a fetch each
+            assert await post(http, url, new) == (401, "bad_signature")
     assert doc.fetches == 1  # at start-up; failures within the interval fetch nothing
 
 
@@ -99,16 +91,12 @@ async def test_unreachable_keys_url_answers_503_until_keys_arrive(
     async with serve_document(doc, KEYS_PATH) as keys_url:
         settings_env["TUXHOOK_TUXSUITE_KEYS_URL"] = keys_url
         settings_env["TUXHOOK_KEYS_REFETCH_INTERVAL"] = str(REFETCH_S)
-        server = await serve(Settings.from_env(settings_env))
-        url = str(server.make_url("")).rstrip("/")
-        try:
-            async with aiohttp.ClientSession() as http:
-                assert await post(http, url, keys) == (503, "keys_unavailable")
-                doc.body, doc.status = keys_json(keys), 200
-                await asyncio.sleep(REFETCH_S)
-                assert await post(http, url, keys) == (202, "")
-        finally:
-            await server.close()
+        async with serving(Settings.from_env(settings_env)) as served:
+            http, url = served.http, served.url
+            assert await post(http, url, keys) == (503, "keys_unavailable")
+            doc.body, doc.status = keys_json(keys), 200
+            await asyncio.sleep(REFETCH_S)
+            assert await post(http, url, keys) == (202, "")
 
 
 async def test_keys_file_may_hold_several_keys(
@@ -118,14 +106,10 @@ async def test_keys_file_may_hold_several_keys(
     lines = tmp_path / "authorized.pub"
     lines.write_text(f"# group keys\n{keys.public_line}\n\n{other.public_line}\n")
     settings_env["TUXHOOK_TUXSUITE_KEYS_FILE"] = str(lines)
-    server = await serve(Settings.from_env(settings_env))
-    url = str(server.make_url("")).rstrip("/")
-    try:
-        async with aiohttp.ClientSession() as http:
-            assert await post(http, url, keys) == (202, "")
-            assert await post(http, url, other) == (202, "")
-    finally:
-        await server.close()
+    async with serving(Settings.from_env(settings_env)) as served:
+        http, url = served.http, served.url
+        assert await post(http, url, keys) == (202, "")
+        assert await post(http, url, other) == (202, "")
     assert queued_count(redis_client) == 2  # type: ignore[arg-type]
 
 
@@ -137,10 +121,6 @@ async def test_without_any_tuxsuite_key_callbacks_are_refused_not_deferred(
     users = tmp_path / "users.toml"
     users.write_text('[users.alice]\naccess_key = "' + "k" * 40 + '"\n')
     settings_env["TUXHOOK_USERS_FILE"] = str(users)
-    server = await serve(Settings.from_env(settings_env))
-    url = str(server.make_url("")).rstrip("/")
-    try:
-        async with aiohttp.ClientSession() as http:
-            assert await post(http, url, keys) == (401, "bad_signature")
-    finally:
-        await server.close()
+    async with serving(Settings.from_env(settings_env)) as served:
+        http, url = served.http, served.url
+        assert await post(http, url, keys) == (401, "bad_signature")

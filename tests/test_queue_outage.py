@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from shared.settings import Settings
-from tests.conftest import serve
+from tests.conftest import serving
 from tests.support.builders import signed_callback
 from tests.support.keys import KeyPair
 from tests.support.queues import queued_count
@@ -33,33 +33,29 @@ async def test_redis_outage_answers_503_and_recovers(
     own_redis: RedisServer, settings_env: dict[str, str], keys: KeyPair
 ) -> None:
     settings_env["TUXHOOK_REDIS_URL"] = own_redis.url
-    server = await serve(Settings.from_env(settings_env))
-    url = str(server.make_url("")).rstrip("/")
-    try:
-        async with aiohttp.ClientSession() as http:
-            body, headers = signed_callback(keys)
-            async with http.post(url + CALLBACK, data=body, headers=headers) as resp:
-                assert resp.status == 202
+    async with serving(Settings.from_env(settings_env)) as served:
+        http, url = served.http, served.url
+        body, headers = signed_callback(keys)
+        async with http.post(url + CALLBACK, data=body, headers=headers) as resp:
+            assert resp.status == 202
 
-            own_redis.stop()
-            body, headers = signed_callback(keys)
-            started = time.monotonic()
-            async with http.post(url + CALLBACK, data=body, headers=headers) as resp:
-                elapsed = time.monotonic() - started
-                assert resp.status == 503
-                assert int(resp.headers["Retry-After"]) > 0
-                assert (await resp.json())["error"] == "queue_unavailable"
-            assert elapsed < 5, "an outage must be an answer, not a hang"
-            async with http.get(url + "/readyz") as resp:
-                assert (resp.status, (await resp.json())["error"]) == (503, "queue_unavailable")
+        own_redis.stop()
+        body, headers = signed_callback(keys)
+        started = time.monotonic()
+        async with http.post(url + CALLBACK, data=body, headers=headers) as resp:
+            elapsed = time.monotonic() - started
+            assert resp.status == 503
+            assert int(resp.headers["Retry-After"]) > 0
+            assert (await resp.json())["error"] == "queue_unavailable"
+        assert elapsed < 5, "an outage must be an answer, not a hang"
+        async with http.get(url + "/readyz") as resp:
+            assert (resp.status, (await resp.json())["error"]) == (503, "queue_unavailable")
 
-            own_redis.start()  # same port; the receiver reconnects by itself
-            async with http.post(url + CALLBACK, data=body, headers=headers) as resp:
-                assert resp.status == 202, await resp.text()
-            async with http.get(url + "/readyz") as resp:
-                assert resp.status == 200
-    finally:
-        await server.close()
+        own_redis.start()  # same port; the receiver reconnects by itself
+        async with http.post(url + CALLBACK, data=body, headers=headers) as resp:
+            assert resp.status == 202, await resp.text()
+        async with http.get(url + "/readyz") as resp:
+            assert resp.status == 200
     assert queued_count(own_redis.client()) == 1  # Redis kept nothing on disk; only the new one
 
 
@@ -67,22 +63,18 @@ async def test_hung_redis_answers_503_not_a_hang(
     own_redis: RedisServer, settings_env: dict[str, str], keys: KeyPair
 ) -> None:
     settings_env["TUXHOOK_REDIS_URL"] = own_redis.url
-    server = await serve(Settings.from_env(settings_env))
-    url = str(server.make_url("")).rstrip("/")
     assert own_redis.process is not None
-    try:
-        async with aiohttp.ClientSession() as http:
+    async with serving(Settings.from_env(settings_env)) as served:
+        try:
             own_redis.process.send_signal(signal.SIGSTOP)
             body, headers = signed_callback(keys)
             started = time.monotonic()
-            async with http.post(url + CALLBACK, data=body, headers=headers) as resp:
+            async with served.http.post(served.at(CALLBACK), data=body, headers=headers) as resp:
                 assert resp.status == 503
             assert time.monotonic() - started < 5
+        finally:
             own_redis.process.send_signal(signal.SIGCONT)
-            # The timed-out enqueue may still run once Redis wakes: the retry is then a duplicate.
-            async with http.post(url + CALLBACK, data=body, headers=headers) as resp:
-                assert resp.status in (200, 202)
-            assert queued_count(own_redis.client()) == 1
-    finally:
-        own_redis.process.send_signal(signal.SIGCONT)
-        await server.close()
+        # The timed-out enqueue may still run once Redis wakes: the retry is then a duplicate.
+        async with served.http.post(served.at(CALLBACK), data=body, headers=headers) as resp:
+            assert resp.status in (200, 202)
+    assert queued_count(own_redis.client()) == 1
