@@ -2,14 +2,19 @@
 
 The deliveries table is the ledger: a delivery already in it was stored by an earlier run of the
 same job (an RQ retry, a redelivery, a worker that died after its commit), so nothing changes.
+
+Statements are built once and given their values when executed: building a 40-column INSERT
+for every job cost more than running it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Table, delete, select, update
+from sqlalchemy import Connection, Engine, Executable, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.db.schema import deliveries, outcomes, test_results
@@ -19,39 +24,74 @@ from worker.outcome import Progress, Update, supersedes
 # What a job did: stored its payload, only counted it (a more advanced one was there), or nothing.
 Stored = Literal["applied", "stale", "duplicate"]
 
+_o, _d, _t = outcomes.c, deliveries.c, test_results.c
+
+_LOCK_OUTCOME = (
+    select(_o.id, _o.state, _o.state_time, _o.first_received_at, _o.results_count)
+    .where(_o.kind == bindparam("kind"), _o.uid == bindparam("uid"))
+    .with_for_update()  # PostgreSQL: one delivery of an outcome at a time. SQLite: a no-op.
+)
+# The SET clause also takes whichever columns the execution passes.
+_UPDATE_OUTCOME = (
+    update(outcomes).where(_o.id == bindparam("outcome_id")).values(deliveries=_o.deliveries + 1)
+)
+_DELETE_RESULTS = delete(test_results).where(_t.outcome_id == bindparam("outcome_id"))
+_NOT_APPLIED = (
+    update(deliveries)
+    .where(
+        _d.kind == bindparam("d_kind"),
+        _d.uid == bindparam("d_uid"),
+        _d.digest == bindparam("d_digest"),
+    )
+    .values(applied=False)
+)
+
+
+@dataclass(frozen=True)
+class _Inserts:
+    """INSERT .. ON CONFLICT DO NOTHING RETURNING, compiled for one dialect."""
+
+    delivery: Executable
+    outcome: Executable
+
+
+@cache
+def _inserts(dialect_name: str) -> _Inserts:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return _Inserts(
+        # RETURNING, not rowcount: SQLAlchemy 2.1 reports -1 for these on psycopg.
+        delivery=dialect.insert(deliveries).on_conflict_do_nothing().returning(_d.digest),
+        outcome=dialect.insert(outcomes)
+        .on_conflict_do_nothing(index_elements=["kind", "uid"])
+        .returning(_o.id),
+    )
+
 
 def save(engine: Engine, change: Update) -> Stored:
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        if not _record_delivery(conn, change, now):
+        inserts = _inserts(conn.dialect.name)
+        if not _record_delivery(conn, inserts, change, now):
             return "duplicate"
-        outcome_id = _insert_new(conn, change, now)
+        outcome_id = _insert_new(conn, inserts, change, now)
         if outcome_id is not None:
             _write_results(conn, outcome_id, change)
             return "applied"
         return _update_existing(conn, change, now)
 
 
-def _insert(conn: Connection, table: Table) -> Any:
-    """INSERT with ON CONFLICT: the same API on both dialects, compiled for the one in use."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
-
-
-def _record_delivery(conn: Connection, change: Update, now: datetime) -> bool:
+def _record_delivery(conn: Connection, inserts: _Inserts, change: Update, now: datetime) -> bool:
     """Add the delivery to the ledger; False when it was there already."""
-    stmt = _insert(conn, deliveries).values(
-        kind=change.kind,
-        uid=change.uid,
-        digest=change.digest,
-        received_at=change.received_at,
-        processed_at=now,
-        verified_by=change.verified_by,
-        applied=True,
-    )
-    # RETURNING, not rowcount: SQLAlchemy 2.1 reports -1 for this statement on psycopg.
-    added = conn.execute(stmt.on_conflict_do_nothing().returning(deliveries.c.digest))
-    return added.scalar_one_or_none() is not None
+    row = {
+        "kind": change.kind,
+        "uid": change.uid,
+        "digest": change.digest,
+        "received_at": change.received_at,
+        "processed_at": now,
+        "verified_by": change.verified_by,
+        "applied": True,
+    }
+    return conn.execute(inserts.delivery, row).scalar_one_or_none() is not None
 
 
 def _content(change: Update) -> dict[str, Any]:
@@ -69,48 +109,37 @@ def _content(change: Update) -> dict[str, Any]:
     return content
 
 
-def _insert_new(conn: Connection, change: Update, now: datetime) -> int | None:
+def _insert_new(conn: Connection, inserts: _Inserts, change: Update, now: datetime) -> int | None:
     """Insert the outcome if it is the first of its (kind, uid); its id, else None."""
-    stmt = (
-        _insert(conn, outcomes)
-        .values(
-            kind=change.kind,
-            uid=change.uid,
-            first_received_at=change.received_at,
-            updated_at=now,
-            deliveries=1,
-            **_content(change),
-        )
-        .on_conflict_do_nothing(index_elements=["kind", "uid"])
-        .returning(outcomes.c.id)
-    )
-    outcome_id: int | None = conn.execute(stmt).scalar_one_or_none()
+    row = {
+        "kind": change.kind,
+        "uid": change.uid,
+        "first_received_at": change.received_at,
+        "updated_at": now,
+        "deliveries": 1,
+        **_content(change),
+    }
+    outcome_id: int | None = conn.execute(inserts.outcome, row).scalar_one_or_none()
     return outcome_id
 
 
 def _update_existing(conn: Connection, change: Update, now: datetime) -> Stored:
-    c = outcomes.c
-    current = conn.execute(
-        select(c.id, c.state, c.state_time, c.first_received_at)
-        .where(c.kind == change.kind, c.uid == change.uid)
-        .with_for_update()  # PostgreSQL: one delivery of an outcome at a time. SQLite: no-op.
-    ).one()
+    current = conn.execute(_LOCK_OUTCOME, {"kind": change.kind, "uid": change.uid}).one()
     stored = Progress(current.state, current.state_time and as_utc(current.state_time))
     applies = supersedes(change.progress, stored)
     values: dict[str, Any] = {
-        "deliveries": c.deliveries + 1,
+        "outcome_id": current.id,
         "updated_at": now,
         "first_received_at": min(as_utc(current.first_received_at), change.received_at),
     }
-    if applies:
-        values |= _content(change)
-    conn.execute(update(outcomes).where(c.id == current.id).values(values))
+    conn.execute(_UPDATE_OUTCOME, values | _content(change) if applies else values)
     if not applies:
-        _mark_not_applied(conn, change)
+        keys = {"d_kind": change.kind, "d_uid": change.uid, "d_digest": change.digest}
+        conn.execute(_NOT_APPLIED, keys)
         return "stale"
-    if change.kind == "test":
-        conn.execute(delete(test_results).where(test_results.c.outcome_id == current.id))
-        _write_results(conn, current.id, change)
+    if current.results_count:
+        conn.execute(_DELETE_RESULTS, {"outcome_id": current.id})
+    _write_results(conn, current.id, change)
     return "applied"
 
 
@@ -121,12 +150,3 @@ def _write_results(conn: Connection, outcome_id: int, change: Update) -> None:
             for name, result in change.results.items()
         ]
         conn.execute(test_results.insert(), rows)
-
-
-def _mark_not_applied(conn: Connection, change: Update) -> None:
-    d = deliveries.c
-    conn.execute(
-        update(deliveries)
-        .where(d.kind == change.kind, d.uid == change.uid, d.digest == change.digest)
-        .values(applied=False)
-    )
