@@ -4,7 +4,8 @@
 
 1. One `tuxhook worker --burst` process stores N events; RQ's own SimpleWorker (`rq worker`)
    drains N no-op jobs of the same size. Rate = jobs / (last job's end - first job's start),
-   so process start-up is left out of both; each side runs --repeat times and keeps its best.
+   so process start-up is left out of both. The sides run in pairs, back to back; the ratio
+   reported is the median of the pairs' ratios.
 2. The same handlers under RQ's forking Worker and under its SimpleWorker.
 3. End to end: --burst distinct signed callbacks through one receiver and two workers.
 
@@ -21,6 +22,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import median
 
 from redis import Redis
 from rq import Queue, Retry
@@ -99,37 +101,54 @@ def rq_simple_worker(url: str) -> list[str]:
     ]  # fmt: skip
 
 
-def throughput(bench: Bench, events: int, repeat: int) -> None:
-    ours, ceiling = [], []
-    for _ in range(repeat):
-        ours.append(run(bench, tuxhook_command("worker", "--burst"), events))
-        ceiling.append(run(bench, rq_simple_worker(bench.redis_server.url), events, noop=True))
-    print(f"\n1. one worker process, {events} events, {bench.store.backend} (best of {repeat})")
-    print(f"   tuxhook worker (stores events)      {max(ours):8.0f} events/s  {_all(ours)}")
-    print(f"   rq SimpleWorker (no-op jobs)        {max(ceiling):8.0f} jobs/s    {_all(ceiling)}")
-    print(f"   ratio                               {max(ours) / max(ceiling):8.2f}  (target 0.7)")
+def paired(
+    bench: Bench, sides: dict[str, tuple[list[str], bool]], events: int, rounds: int
+) -> dict[str, list[float]]:
+    """Each round runs every side once, back to back, in alternating order, so that the
+    machine's load (it is shared) weighs on both sides alike. Rates per side, by round."""
+    rates: dict[str, list[float]] = {name: [] for name in sides}
+    for i in range(rounds):
+        for name in list(sides)[:: 1 if i % 2 == 0 else -1]:
+            command, noop = sides[name]
+            rates[name].append(run(bench, command, events, noop))
+    return rates
 
 
-def worker_classes(bench: Bench, events: int, repeat: int) -> None:
-    rates = {}
-    for name in ("simple", "fork"):
-        command = [sys.executable, "-m", "bench.worker_process", name]
-        rates[name] = [run(bench, command, events) for _ in range(repeat)]
-    print(f"\n2. worker class, same handlers, {events} events, {bench.store.backend}")
-    for name, label in (("simple", "SimpleWorker (in process)"), ("fork", "Worker (fork per job)")):
-        print(f"   {label:35} {max(rates[name]):8.0f} events/s  {_all(rates[name])}")
+def throughput(bench: Bench, events: int, rounds: int) -> None:
+    sides = {
+        "ours": (tuxhook_command("worker", "--burst"), False),
+        "ceiling": (rq_simple_worker(bench.redis_server.url), True),
+    }
+    rates = paired(bench, sides, events, rounds)
+    ratios = [o / c for o, c in zip(rates["ours"], rates["ceiling"], strict=True)]
+    print(f"\n1. one worker process, {events} events, {bench.store.backend}, {rounds} rounds")
+    _line("tuxhook worker (stores events)", rates["ours"])
+    _line("rq SimpleWorker (no-op jobs)", rates["ceiling"])
+    _line("ratio (target 0.7)", ratios, digits=2, unit="  ")
 
 
-def _all(rates: list[float]) -> str:
-    return "(" + ", ".join(f"{r:.0f}" for r in rates) + ")"
+def worker_classes(bench: Bench, events: int, rounds: int) -> None:
+    module = [sys.executable, "-m", "bench.worker_process"]
+    sides = {"simple": ([*module, "simple"], False), "fork": ([*module, "fork"], False)}
+    rates = paired(bench, sides, events, rounds)
+    print(
+        f"\n2. worker class, same handlers, {events} events, {bench.store.backend}, {rounds} rounds"
+    )
+    _line("SimpleWorker (in process)", rates["simple"])
+    _line("Worker (fork per job)", rates["fork"])
+
+
+def _line(label: str, values: list[float], digits: int = 0, unit: str = "/s") -> None:
+    each = ", ".join(f"{v:.{digits}f}" for v in values)
+    print(f"   {label:33} {median(values):7.{digits}f}{unit}  ({each})")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.worker_throughput")
-    parser.add_argument("--events", type=int, default=3000, help="events per throughput run")
-    parser.add_argument("--class-events", type=int, default=600, help="events per class run")
+    parser.add_argument("--events", type=int, default=1500, help="events per throughput run")
+    parser.add_argument("--class-events", type=int, default=300, help="events per class run")
     parser.add_argument("--burst", type=int, default=10_000, help="callbacks end to end")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each side; best kept")
+    parser.add_argument("--rounds", type=int, default=5, help="paired runs of both sides")
     parser.add_argument("--postgres", metavar="SERVER_URL", help="a scratch database there")
     parser.add_argument("--only", choices=("throughput", "classes", "burst"), action="append")
     return parser.parse_args(argv)
@@ -146,9 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             bench = Bench(redis_server, store)
             if "throughput" in sections:
-                throughput(bench, args.events, args.repeat)
+                throughput(bench, args.events, args.rounds)
             if "classes" in sections:
-                worker_classes(bench, args.class_events, args.repeat)
+                worker_classes(bench, args.class_events, min(args.rounds, 3))
             if "burst" in sections:
                 run_burst(bench, Path(tmp), args.burst)
         finally:
