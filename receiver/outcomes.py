@@ -28,9 +28,9 @@ from shared.constants import (
 )
 from shared.db.engine import create_engine
 from shared.db.queries import Cursor, Filters, get_outcome, list_outcomes
-from shared.db.timestamps import as_utc
 from shared.errors import BadRequest, DatabaseUnavailable, NotFound
 from shared.settings import Settings
+from shared.timestamps import parse_time
 
 T = TypeVar("T")
 log = structlog.get_logger("tuxhook.outcomes")
@@ -90,16 +90,17 @@ def _choice(query: MultiMapping[str], name: str) -> str | None:
 
 
 def _since(raw: str | None) -> datetime | None:
-    try:
-        return None if raw is None else as_utc(datetime.fromisoformat(raw))
-    except ValueError as e:
-        raise invalid("since must be an ISO 8601 time, e.g. 2025-01-31T00:00:00Z") from e
+    since = None if raw is None else parse_time(raw)
+    if raw is not None and since is None:
+        raise invalid("since must be an ISO 8601 time, e.g. 2025-01-31T00:00:00Z")
+    return since
 
 
 def _limit(raw: str | None) -> int:
     if raw is None:
         return OUTCOMES_PAGE_DEFAULT
-    if not raw.isdigit() or not 1 <= int(raw) <= OUTCOMES_PAGE_MAX:
+    # isascii: str.isdigit() also accepts digits such as '²', which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= OUTCOMES_PAGE_MAX:
         raise invalid(f"limit must be a whole number from 1 to {OUTCOMES_PAGE_MAX}")
     return int(raw)
 

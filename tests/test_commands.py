@@ -31,3 +31,12 @@ def test_a_worker_refuses_an_unknown_queue(settings_env: dict[str, str]) -> None
         1,
         "tuxhook: error: unknown queue nope; queues: build, oebuild, test, plan",
     )
+
+
+def test_a_worker_refuses_to_start_without_redis(settings_env: dict[str, str]) -> None:
+    env = {**settings_env, "TUXHOOK_REDIS_URL": "redis://:secret@127.0.0.1:1/0"}
+    for pool in ("1", "2"):
+        done = run_tuxhook(env, "worker", "--burst", "--pool", pool)
+        assert done.returncode == 1
+        assert done.stderr.startswith("tuxhook: error: cannot reach Redis at redis://:***@")
+        assert "secret" not in done.stderr

@@ -1,19 +1,15 @@
-"""From payload to columns, and which delivery wins: pure functions, no store needed."""
+"""From payload to columns: each field typed, or null. Pure functions, no store needed."""
 
 from __future__ import annotations
 
-import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from shared.constants import STATES
+from shared.timestamps import parse_time
 from tests.support.builders import callback
 from worker.fields import build_uid, columns, per_test_results
-from worker.outcome import Progress, parse_time, supersedes
 
 
 @pytest.mark.parametrize(
@@ -54,6 +50,22 @@ def test_a_field_of_the_wrong_type_or_value_is_null(field: str, value: Any) -> N
     assert columns("build", status)[field] is None
 
 
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ({"state": "running", "running_time": "2024-05-01T10:00:00"}, ("running", True)),
+        ({"state": "running", "finished_time": "2024-05-01T10:00:00"}, ("running", False)),
+        ({"state": "waiting", "waiting_time": "2024-05-01T10:00:00"}, (None, False)),
+        ({}, (None, False)),
+    ],
+)
+def test_the_state_time_is_the_payloads_own_time_of_its_state(
+    status: dict[str, str], expected: tuple[str | None, bool]
+) -> None:
+    stored = columns("plan", status)
+    assert (stored["state"], stored["state_time"] is not None) == expected
+
+
 def test_fields_of_the_right_type_are_kept() -> None:
     status = callback("build")["status"]
     stored = columns("build", status)
@@ -90,34 +102,3 @@ def test_per_test_results_keep_names_and_drop_what_cannot_be_stored() -> None:
 )
 def test_payload_times_are_read_as_utc(text: Any, expected: datetime | None) -> None:
     assert parse_time(text) == expected
-
-
-BASE = datetime(2024, 5, 1, tzinfo=UTC)
-progresses = st.builds(
-    Progress,
-    st.sampled_from([*STATES, None]),
-    st.one_of(st.none(), st.integers(0, 50).map(lambda s: BASE + timedelta(seconds=s))),
-)
-
-
-def _key(p: Progress) -> tuple[int, datetime]:
-    return (p.rank, p.time or datetime.min.replace(tzinfo=UTC))
-
-
-@given(st.lists(progresses, min_size=1, max_size=8, unique_by=_key), st.randoms())
-def test_any_arrival_order_ends_on_the_most_advanced(
-    deliveries: list[Progress], rng: random.Random
-) -> None:
-    rng.shuffle(deliveries)
-    current = deliveries[0]
-    for new in deliveries[1:]:
-        current = new if supersedes(new, current) else current
-    assert current == max(deliveries, key=_key)
-
-
-def test_a_late_running_never_supersedes_finished() -> None:
-    finished = Progress("finished", BASE)
-    assert not supersedes(Progress("running", BASE + timedelta(hours=1)), finished)
-    assert supersedes(Progress("finished", BASE + timedelta(hours=1)), finished)
-    assert supersedes(Progress("finished", BASE), finished)
-    assert not supersedes(Progress("finished", None), finished)

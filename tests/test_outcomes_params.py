@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +20,8 @@ from tests.support.api import get_json
         f"limit={OUTCOMES_PAGE_MAX + 1}",
         "limit=ten",
         "limit=-1",
+        "limit=%C2%B2",
+        "limit=5_0",
         "kind=nope",
         "state=done",
         "result=maybe",
@@ -27,6 +30,7 @@ from tests.support.api import get_json
         "since=last-week",
         "cursor=%%%",
         "cursor=bm90IGpzb24",
+        f"cursor={base64.urlsafe_b64encode(b'[' * 5000).decode()}",
         f"cursor={Cursor(datetime.now(UTC), 1).encode()[:-3]}",
         "stat=running",
     ],

@@ -10,6 +10,7 @@ from types import TracebackType
 
 import structlog
 from redis.exceptions import RedisError
+from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import exc as sa_exc
@@ -18,8 +19,10 @@ from shared.errors import TransientError
 
 log = structlog.get_logger("tuxhook.worker")
 
-# The database was locked, unreachable or restarting, or a job ran out of time waiting for it.
+# The database was locked, unreachable or restarting, or a job ran out of time waiting for it;
+# or the worker running the job died (RQ's maintenance reports that through these handlers too).
 _TRANSIENT = (
+    AbandonedJobError,
     TransientError,
     sa_exc.OperationalError,
     sa_exc.InterfaceError,

@@ -7,9 +7,11 @@ the raw payload keeps it as it came.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
-from shared.constants import BUILD_STATUSES, RESULTS
+from shared.constants import BUILD_STATUSES, RESULTS, STATES
+from shared.timestamps import parse_time
 
 Status = Mapping[str, Any]
 Extract = Callable[[Status], Any]
@@ -71,8 +73,16 @@ def test_verdict(status: Status) -> str | None:
     return verdict
 
 
+def state_time(status: Status) -> datetime | None:
+    """The payload's own time of its state: `running_time` for `running`, and so on."""
+    state = status.get("state")
+    return parse_time(status.get(f"{state}_time")) if state in STATES else None
+
+
 COMMON: dict[str, Extract] = {
     "project": text("project"),
+    "state": choice("state", STATES),
+    "state_time": state_time,
     "result": choice("result", RESULTS),
 }
 

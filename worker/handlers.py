@@ -27,7 +27,7 @@ def process(kind: str, delivery: dict[str, Any]) -> Stored:
         log.info(
             "job",
             stored=stored,
-            state=change.progress.state,
+            state=change.columns["state"],
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
         )
         return stored

@@ -1,54 +1,16 @@
-"""One delivery as the store sees it: the outcome columns it carries and how far its job got."""
+"""One delivery as the store sees it: who sent it, and the outcome columns its payload fills."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from shared.constants import STATES
 from shared.errors import PermanentError, TuxhookError
 from shared.jobs import Delivery
 from shared.payload import parse_event
+from shared.timestamps import parse_time
 from worker.fields import columns, per_test_results
-
-STATE_RANKS = {state: rank for rank, state in enumerate(STATES, start=1)}
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 time as aware UTC; TuxSuite's naive times are UTC. Anything else is None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A job's state and the payload's own time of that state."""
-
-    state: str | None
-    time: datetime | None
-
-    @property
-    def rank(self) -> int:
-        return STATE_RANKS.get(self.state or "", 0)
-
-
-def supersedes(new: Progress, old: Progress) -> bool:
-    """Whether `new` may replace `old`: a later state, or the same state no earlier.
-
-    A missing time counts as earlier than any time; equal progress goes to the newcomer, so
-    that a corrected redelivery of the same state is shown.
-    """
-    if new.rank != old.rank:
-        return new.rank > old.rank
-    if new.time is None or old.time is None:
-        return old.time is None
-    return new.time >= old.time
 
 
 @dataclass(frozen=True)
@@ -62,17 +24,10 @@ class Update:
     verified_by: str
     auth: dict[str, Any]
     payload: str
-    progress: Progress
+    # Outcome columns from the payload, `state` and `state_time` among them.
     columns: dict[str, Any]
     # Per-test results of a test; None for other kinds, and for a test whose payload has none.
     results: dict[str, str | None] | None
-
-
-def progress_of(status: dict[str, Any]) -> Progress:
-    state = status.get("state")
-    if state not in STATE_RANKS:
-        return Progress(None, None)
-    return Progress(state, parse_time(status.get(f"{state}_time")))
 
 
 def delivery_from_job(data: Any) -> Delivery:
@@ -109,7 +64,6 @@ def update_from_job(kind: str, data: Any) -> Update:
         verified_by=delivery.verified_by,
         auth=delivery.auth,
         payload=delivery.body,
-        progress=progress_of(event.status),
         columns=columns(kind, event.status),
         results=per_test_results(event.status) if kind == "test" else None,
     )

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from multiprocessing import get_context
 from multiprocessing.process import BaseProcess
 
+import structlog
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 from rq.worker import BaseWorker
@@ -19,10 +21,10 @@ from rq.worker_pool import WorkerPool
 from shared.constants import QUEUE_NAMES
 from shared.db.engine import create_engine
 from shared.db.migrate import check_current
-from shared.errors import ConfigError
+from shared.errors import ConfigError, ServiceUnavailable
 from shared.logs import configure_logging
 from shared.redis_conn import connect
-from shared.settings import Settings
+from shared.settings import Settings, mask_url
 from worker.context import CONTEXT
 from worker.failures import retry_only_transient
 
@@ -96,6 +98,19 @@ class Pool(WorkerPool):
         )
 
 
+def check_redis(settings: Settings) -> None:
+    """One clear error now, rather than a traceback from each worker (a pool would respawn)."""
+    connection = connect(settings.redis_url)
+    try:
+        connection.ping()
+    except RedisError as e:
+        raise ServiceUnavailable(
+            f"cannot reach Redis at {mask_url(settings.redis_url)}: {e}"
+        ) from e
+    finally:
+        connection.close()
+
+
 def check_schema(settings: Settings) -> None:
     engine = create_engine(settings.database_url, lock_timeout_s=settings.database_lock_timeout_s)
     try:
@@ -109,7 +124,11 @@ def command(args: argparse.Namespace, settings: Settings) -> int:
     queues = queue_names(args.queues)
     if args.pool < 1:
         raise ConfigError("--pool must be at least 1")
+    check_redis(settings)
     check_schema(settings)
+    structlog.get_logger("tuxhook.worker").info(
+        "worker_starting", queues=queues, pool=args.pool, burst=args.burst, settings=repr(settings)
+    )
     if args.pool == 1:
         run_worker(settings, queues, burst=args.burst)
     else:

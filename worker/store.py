@@ -2,22 +2,128 @@
 
 The deliveries table is the ledger: a delivery already in it was stored by an earlier run of the
 same job (an RQ retry, a redelivery, a worker that died after its commit), so nothing changes.
+Otherwise one INSERT .. ON CONFLICT DO UPDATE .. WHERE <moves forward> either creates the
+outcome or replaces its content, atomically on both backends. When it does neither, the
+delivery lost to a more advanced one stored before it, and is only counted.
+
+Statements are built once and given their values when executed: building a 40-column INSERT
+for every job cost more than running it.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Table, delete, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Executable,
+    Insert,
+    and_,
+    bindparam,
+    case,
+    delete,
+    literal_column,
+    or_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
+from shared.constants import STATES
 from shared.db.schema import deliveries, outcomes, test_results
-from shared.db.timestamps import as_utc
-from worker.outcome import Progress, Update, supersedes
+from worker.outcome import Update
 
 # What a job did: stored its payload, only counted it (a more advanced one was there), or nothing.
 Stored = Literal["applied", "stale", "duplicate"]
+
+_o, _d, _t = outcomes.c, deliveries.c, test_results.c
+_RANKS = {state: rank for rank, state in enumerate(STATES, start=1)}
+
+
+def _rank(state: ColumnElement[str]) -> ColumnElement[int]:
+    # SQL literals, not parameters: psycopg caches the parsing of queries up to 50 parameters.
+    whens: list[tuple[ColumnElement[bool], ColumnElement[int]]] = [
+        (state == literal_column(f"'{s}'"), literal_column(str(r))) for s, r in _RANKS.items()
+    ]
+    rank: ColumnElement[int] = case(*whens, else_=literal_column("0"))
+    return rank
+
+
+def _earliest(a: ColumnElement[datetime], b: ColumnElement[datetime]) -> ColumnElement[datetime]:
+    return case((a < b, a), else_=b)
+
+
+def _moves_forward(old: Any, new: Any) -> ColumnElement[bool]:
+    """The rule: a later state, or the same state at an equal or later time by the payload's own
+    clock. A missing time counts as the earliest; a tie goes to the newcomer, so that a
+    corrected redelivery of the same state is shown."""
+    return or_(
+        _rank(new.state) > _rank(old.state),
+        and_(
+            _rank(new.state) == _rank(old.state),
+            or_(old.state_time.is_(None), new.state_time >= old.state_time),
+        ),
+    )
+
+
+@cache
+def _record(dialect_name: str) -> Executable:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    # RETURNING, not rowcount: SQLAlchemy 2.1 reports -1 for this statement on psycopg.
+    stmt: Executable = dialect.insert(deliveries).on_conflict_do_nothing().returning(_d.digest)
+    return stmt
+
+
+# Set on insert only; an update counts the delivery and keeps the earliest receipt instead.
+_INSERT_ONLY = frozenset({"kind", "uid", "first_received_at", "updated_at", "deliveries"})
+
+
+@cache
+def upsert(dialect_name: str, columns: tuple[str, ...]) -> Insert:
+    """Insert the outcome, or replace its content if this delivery moves it forward.
+    Returns (id, deliveries) when it did either, nothing when the delivery is stale.
+
+    psycopg re-parses a query of more than 4096 bytes at every execution; keep it shorter."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    insert = dialect.insert(outcomes)
+    new = insert.excluded
+    stmt: Insert = insert.on_conflict_do_update(
+        index_elements=["kind", "uid"],
+        set_={
+            **{name: new[name] for name in columns if name not in _INSERT_ONLY},
+            "deliveries": _o.deliveries + 1,
+            "updated_at": new.updated_at,
+            "first_received_at": _earliest(new.first_received_at, _o.first_received_at),
+        },
+        where=_moves_forward(_o, new),
+    ).returning(_o.id, _o.deliveries)
+    return stmt
+
+
+_COUNT_STALE = (
+    update(outcomes)
+    .where(_o.kind == bindparam("o_kind"), _o.uid == bindparam("o_uid"))
+    .values(
+        deliveries=_o.deliveries + 1,
+        updated_at=bindparam("o_now"),
+        first_received_at=_earliest(
+            bindparam("o_received", type_=_o.first_received_at.type), _o.first_received_at
+        ),
+    )
+)
+_NOT_APPLIED = (
+    update(deliveries)
+    .where(
+        _d.kind == bindparam("d_kind"),
+        _d.uid == bindparam("d_uid"),
+        _d.digest == bindparam("d_digest"),
+    )
+    .values(applied=False)
+)
+_DELETE_RESULTS = delete(test_results).where(_t.outcome_id == bindparam("outcome_id"))
 
 
 def save(engine: Engine, change: Update) -> Stored:
@@ -25,108 +131,68 @@ def save(engine: Engine, change: Update) -> Stored:
     with engine.begin() as conn:
         if not _record_delivery(conn, change, now):
             return "duplicate"
-        outcome_id = _insert_new(conn, change, now)
-        if outcome_id is not None:
-            _write_results(conn, outcome_id, change)
-            return "applied"
-        return _update_existing(conn, change, now)
+        values = upsert_values(change, now)
+        stored = conn.execute(upsert(conn.dialect.name, tuple(values)), values).one_or_none()
+        if stored is None:
+            _count_stale(conn, change, now)
+            return "stale"
+        if change.kind == "test":
+            _replace_results(conn, stored.id, change, new=stored.deliveries == 1)
+        return "applied"
 
 
-def _insert(conn: Connection, table: Table) -> Any:
-    """INSERT with ON CONFLICT: the same API on both dialects, compiled for the one in use."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
-
-
-def _record_delivery(conn: Connection, change: Update, now: datetime) -> bool:
-    """Add the delivery to the ledger; False when it was there already."""
-    stmt = _insert(conn, deliveries).values(
-        kind=change.kind,
-        uid=change.uid,
-        digest=change.digest,
-        received_at=change.received_at,
-        processed_at=now,
-        verified_by=change.verified_by,
-        applied=True,
-    )
-    # RETURNING, not rowcount: SQLAlchemy 2.1 reports -1 for this statement on psycopg.
-    added = conn.execute(stmt.on_conflict_do_nothing().returning(deliveries.c.digest))
-    return added.scalar_one_or_none() is not None
-
-
-def _content(change: Update) -> dict[str, Any]:
-    """The columns a delivery's payload sets, when it is the most advanced one seen."""
-    content = {
+def upsert_values(change: Update, now: datetime) -> dict[str, Any]:
+    """The outcome's row as this delivery would insert it."""
+    values = {
+        "kind": change.kind,
+        "uid": change.uid,
+        "first_received_at": change.received_at,
+        "updated_at": now,
+        "deliveries": 1,
         **change.columns,
-        "state": change.progress.state,
-        "state_time": change.progress.time,
         "verified_by": change.verified_by,
         "auth": change.auth,
         "payload": change.payload,
     }
     if change.kind == "test":
-        content["results_count"] = None if change.results is None else len(change.results)
-    return content
+        values["results_count"] = None if change.results is None else len(change.results)
+    return values
 
 
-def _insert_new(conn: Connection, change: Update, now: datetime) -> int | None:
-    """Insert the outcome if it is the first of its (kind, uid); its id, else None."""
-    stmt = (
-        _insert(conn, outcomes)
-        .values(
-            kind=change.kind,
-            uid=change.uid,
-            first_received_at=change.received_at,
-            updated_at=now,
-            deliveries=1,
-            **_content(change),
-        )
-        .on_conflict_do_nothing(index_elements=["kind", "uid"])
-        .returning(outcomes.c.id)
-    )
-    outcome_id: int | None = conn.execute(stmt).scalar_one_or_none()
-    return outcome_id
-
-
-def _update_existing(conn: Connection, change: Update, now: datetime) -> Stored:
-    c = outcomes.c
-    current = conn.execute(
-        select(c.id, c.state, c.state_time, c.first_received_at)
-        .where(c.kind == change.kind, c.uid == change.uid)
-        .with_for_update()  # PostgreSQL: one delivery of an outcome at a time. SQLite: no-op.
-    ).one()
-    stored = Progress(current.state, current.state_time and as_utc(current.state_time))
-    applies = supersedes(change.progress, stored)
-    values: dict[str, Any] = {
-        "deliveries": c.deliveries + 1,
-        "updated_at": now,
-        "first_received_at": min(as_utc(current.first_received_at), change.received_at),
+def _record_delivery(conn: Connection, change: Update, now: datetime) -> bool:
+    """Add the delivery to the ledger; False when it was there already."""
+    row = {
+        "kind": change.kind,
+        "uid": change.uid,
+        "digest": change.digest,
+        "received_at": change.received_at,
+        "processed_at": now,
+        "verified_by": change.verified_by,
+        "applied": True,
     }
-    if applies:
-        values |= _content(change)
-    conn.execute(update(outcomes).where(c.id == current.id).values(values))
-    if not applies:
-        _mark_not_applied(conn, change)
-        return "stale"
-    if change.kind == "test":
-        conn.execute(delete(test_results).where(test_results.c.outcome_id == current.id))
-        _write_results(conn, current.id, change)
-    return "applied"
+    return conn.execute(_record(conn.dialect.name), row).scalar_one_or_none() is not None
 
 
-def _write_results(conn: Connection, outcome_id: int, change: Update) -> None:
+def _count_stale(conn: Connection, change: Update, now: datetime) -> None:
+    conn.execute(
+        _COUNT_STALE,
+        {
+            "o_kind": change.kind,
+            "o_uid": change.uid,
+            "o_now": now,
+            "o_received": change.received_at,
+        },
+    )
+    keys = {"d_kind": change.kind, "d_uid": change.uid, "d_digest": change.digest}
+    conn.execute(_NOT_APPLIED, keys)
+
+
+def _replace_results(conn: Connection, outcome_id: int, change: Update, *, new: bool) -> None:
+    if not new:
+        conn.execute(_DELETE_RESULTS, {"outcome_id": outcome_id})
     if change.results:
         rows = [
             {"outcome_id": outcome_id, "name": name, "result": result}
             for name, result in change.results.items()
         ]
         conn.execute(test_results.insert(), rows)
-
-
-def _mark_not_applied(conn: Connection, change: Update) -> None:
-    d = deliveries.c
-    conn.execute(
-        update(deliveries)
-        .where(d.kind == change.kind, d.uid == change.uid, d.digest == change.digest)
-        .values(applied=False)
-    )

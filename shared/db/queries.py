@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, and_, or_, select
 
 from shared.db.schema import outcomes, test_results
-from shared.db.timestamps import as_utc, iso
 from shared.errors import BadRequest
+from shared.timestamps import as_utc, iso, parse_time
 
 COMMON_FIELDS = (
     "kind", "uid", "project", "state", "state_time", "result", "deliveries",
@@ -60,6 +60,10 @@ class Filters:
         return clauses
 
 
+def _bad_cursor() -> BadRequest:
+    return BadRequest("cursor is not one this server gave", code="invalid_parameter")
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where a page ended: the last row's (updated_at, id). Opaque to clients."""
@@ -74,14 +78,13 @@ class Cursor:
     @classmethod
     def decode(cls, text: str) -> Cursor:
         try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            stamp, row_id = json.loads(raw)
-            cursor = cls(as_utc(datetime.fromisoformat(stamp)), row_id)
-        except (binascii.Error, ValueError, TypeError) as e:
-            raise BadRequest("cursor is not one this server gave", code="invalid_parameter") from e
-        if not isinstance(row_id, int) or isinstance(row_id, bool):
-            raise BadRequest("cursor is not one this server gave", code="invalid_parameter")
-        return cursor
+            stamp, row_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        except (binascii.Error, ValueError, TypeError, RecursionError) as e:
+            raise _bad_cursor() from e
+        updated_at = parse_time(stamp)
+        if updated_at is None or not isinstance(row_id, int) or isinstance(row_id, bool):
+            raise _bad_cursor()
+        return cls(updated_at, row_id)
 
     def after(self) -> ColumnElement[bool]:
         c = outcomes.c

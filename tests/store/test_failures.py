@@ -139,3 +139,30 @@ async def test_a_bad_job_fails_at_once_with_its_reason(
     result = job.latest_result()
     assert result is not None and reason in (result.exc_string or "")
     assert snapshot(database_url) == before
+
+
+def test_a_job_whose_worker_died_is_retried_not_failed(
+    settings: Settings, redis_client: Redis, database_url: str
+) -> None:
+    doc = callback("test")
+    body = encode(doc)
+    uid = doc["status"]["uid"]
+    delivery = Delivery("test", uid, body_digest(body), body.decode(), "2024-05-01T10:00Z", "key:x")
+    enqueuer = Enqueuer(redis_client, settings.job_timeout_s)
+    try:
+        jid = enqueuer.enqueue_sync(delivery).job_id
+    finally:
+        enqueuer.close()
+    queue = Queue("test", connection=redis_client, serializer=JSONSerializer)
+    # As a worker killed mid-job leaves it: started, its execution's heartbeat long expired.
+    redis_client.lrem(queue.key, 0, jid)
+    fetch(redis_client, jid).set_status(JobStatus.STARTED)
+    redis_client.zadd(queue.started_job_registry.key, {f"{jid}:dead-execution": 1})
+    # A worker's first act is RQ's maintenance, which hands abandoned jobs to its exception
+    # handlers; the queue is empty, so this pass does nothing else.
+    drain(settings, redis_client)
+    assert jid in queue.scheduled_job_registry
+    assert jid not in queue.failed_job_registry
+    time.sleep(RETRY_INTERVALS_S[0])
+    drain(settings, redis_client)
+    assert snapshot(database_url)["outcomes"][0]["uid"] == uid

@@ -1,0 +1,180 @@
+"""Workers: events stored per second against RQ's own ceiling, forking or not, and a burst.
+
+    python -m bench.worker_throughput [--events N] [--burst N] [--postgres SERVER_URL]
+
+1. One `tuxhook worker --burst` process stores N events; RQ's own SimpleWorker (`rq worker`)
+   drains N no-op jobs of the same size. Rate = jobs / (last job's end - first job's start),
+   so process start-up is left out of both. The sides run in pairs, back to back; the ratio
+   reported is the median of the pairs' ratios.
+2. The same handlers under RQ's forking Worker and under its SimpleWorker.
+3. End to end: --burst distinct signed callbacks through one receiver and two workers.
+
+Everything runs on loopback, with a redis-server of its own on a free port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import median
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+from bench.burst import run_burst
+from bench.harness import Bench, BenchStore
+from shared.constants import HANDLER_PATHS, JOB_RESULT_TTL_S, KINDS, RETRY_INTERVALS_S, STATES
+from shared.identity import body_digest, job_id
+from shared.jobs import Delivery
+from tests.support.builders import callback, encode, new_uid
+from tests.support.processes import tuxhook_command
+from tests.support.redis_server import RedisServer
+
+RUN_TIMEOUT_S = 300  # seconds one worker run may take before the benchmark gives up
+NOOP = "bench.noop.noop"
+
+
+def deliveries(count: int) -> Iterator[Delivery]:
+    """`count` deliveries: each job's provisioning, running and finished, the kinds in turn."""
+    uid = ""
+    for i in range(count):
+        kind, state = KINDS[(i // len(STATES)) % len(KINDS)], STATES[i % len(STATES)]
+        uid = new_uid() if i % len(STATES) == 0 else uid
+        body = encode(callback(kind, uid, state=state))
+        received = datetime.now(UTC).isoformat()
+        yield Delivery(kind, uid, body_digest(body), body.decode(), received, "key:bench")
+
+
+def enqueue(redis: Redis, count: int, noop: bool) -> list[str]:
+    """Jobs as the receiver enqueues them; the no-op ones carry the same delivery."""
+    queues = {kind: Queue(kind, connection=redis, serializer=JSONSerializer) for kind in KINDS}
+    ids = []
+    for d in deliveries(count):
+        job = queues[d.kind].enqueue_call(
+            NOOP if noop else HANDLER_PATHS[d.kind],
+            kwargs={"delivery": d.to_job()},
+            job_id=job_id(d.kind, d.uid, d.digest),
+            timeout=60,
+            result_ttl=JOB_RESULT_TTL_S,
+            retry=Retry(max=len(RETRY_INTERVALS_S), interval=list(RETRY_INTERVALS_S)),
+        )
+        ids.append(job.id)
+    return ids
+
+
+def jobs_per_second(redis: Redis, ids: Sequence[str]) -> float:
+    jobs = [j for j in Job.fetch_many(list(ids), connection=redis, serializer=JSONSerializer) if j]
+    done = [j for j in jobs if j.get_status() == JobStatus.FINISHED]
+    if len(done) != len(ids):
+        raise SystemExit(f"only {len(done)} of {len(ids)} jobs finished")
+    start = min(j.started_at for j in done if j.started_at)
+    end = max(j.ended_at for j in done if j.ended_at)
+    return len(ids) / (end - start).total_seconds()
+
+
+def run(bench: Bench, command: list[str], count: int, noop: bool = False) -> float:
+    """Fresh Redis and store, `count` jobs, one burst worker: its jobs per second."""
+    bench.redis.flushall()
+    bench.store.reset()
+    ids = enqueue(bench.redis, count, noop)
+    subprocess.run(command, env=bench.env(), check=True, timeout=RUN_TIMEOUT_S)
+    stored = bench.store.counts()[1]
+    if not noop and stored != count:
+        raise SystemExit(f"stored {stored} deliveries, not {count}")
+    return jobs_per_second(bench.redis, ids)
+
+
+def rq_simple_worker(url: str) -> list[str]:
+    rq = Path(sys.executable).with_name("rq")
+    return [
+        str(rq), "worker", "--burst", "--with-scheduler", "--logging_level", "WARNING",
+        "-w", "rq.worker.SimpleWorker", "-S", "rq.serializers.JSONSerializer", "-u", url,
+        *KINDS,
+    ]  # fmt: skip
+
+
+def paired(
+    bench: Bench, sides: dict[str, tuple[list[str], bool]], events: int, rounds: int
+) -> dict[str, list[float]]:
+    """Each round runs every side once, back to back, in alternating order, so that the
+    machine's load (it is shared) weighs on both sides alike. Rates per side, by round."""
+    rates: dict[str, list[float]] = {name: [] for name in sides}
+    for i in range(rounds):
+        for name in list(sides)[:: 1 if i % 2 == 0 else -1]:
+            command, noop = sides[name]
+            rates[name].append(run(bench, command, events, noop))
+    return rates
+
+
+def throughput(bench: Bench, events: int, rounds: int) -> None:
+    sides = {
+        "ours": (tuxhook_command("worker", "--burst"), False),
+        "ceiling": (rq_simple_worker(bench.redis_server.url), True),
+    }
+    rates = paired(bench, sides, events, rounds)
+    ratios = [o / c for o, c in zip(rates["ours"], rates["ceiling"], strict=True)]
+    print(f"\n1. one worker process, {events} events, {bench.store.backend}, {rounds} rounds")
+    _line("tuxhook worker (stores events)", rates["ours"])
+    _line("rq SimpleWorker (no-op jobs)", rates["ceiling"])
+    _line("ratio (target 0.7)", ratios, digits=2, unit="  ")
+
+
+def worker_classes(bench: Bench, events: int, rounds: int) -> None:
+    module = [sys.executable, "-m", "bench.worker_process"]
+    sides = {"simple": ([*module, "simple"], False), "fork": ([*module, "fork"], False)}
+    rates = paired(bench, sides, events, rounds)
+    print(
+        f"\n2. worker class, same handlers, {events} events, {bench.store.backend}, {rounds} rounds"
+    )
+    _line("SimpleWorker (in process)", rates["simple"])
+    _line("Worker (fork per job)", rates["fork"])
+
+
+def _line(label: str, values: list[float], digits: int = 0, unit: str = "/s") -> None:
+    each = ", ".join(f"{v:.{digits}f}" for v in values)
+    print(f"   {label:33} {median(values):7.{digits}f}{unit}  ({each})")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker_throughput")
+    parser.add_argument("--events", type=int, default=1500, help="events per throughput run")
+    parser.add_argument("--class-events", type=int, default=300, help="events per class run")
+    parser.add_argument("--burst", type=int, default=10_000, help="callbacks end to end")
+    parser.add_argument("--rounds", type=int, default=5, help="paired runs of both sides")
+    parser.add_argument("--postgres", metavar="SERVER_URL", help="a scratch database there")
+    parser.add_argument("--only", choices=("throughput", "classes", "burst"), action="append")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    sections = args.only or ["throughput", "classes", "burst"]
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+    with tempfile.TemporaryDirectory(prefix="tuxhook-bench-") as tmp:
+        redis_server = RedisServer(Path(tmp) / "redis")
+        redis_server.start()
+        store = BenchStore(Path(tmp), args.postgres)
+        try:
+            bench = Bench(redis_server, store)
+            if "throughput" in sections:
+                throughput(bench, args.events, args.rounds)
+            if "classes" in sections:
+                worker_classes(bench, args.class_events, min(args.rounds, 3))
+            if "burst" in sections:
+                run_burst(bench, Path(tmp), args.burst)
+        finally:
+            store.close()
+            redis_server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
