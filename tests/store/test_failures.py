@@ -102,6 +102,15 @@ def _bad_time(d: Delivery) -> Delivery:
     return dataclasses.replace(d, received_at="yesterday")
 
 
+async def enqueue(settings: Settings, delivery: Delivery) -> str:
+    """Queue `delivery` as the receiver does, with the usual Retry."""
+    enqueuer = Enqueuer(settings.redis_url, settings.job_timeout_s)
+    try:
+        return (await enqueuer.enqueue(delivery)).job_id
+    finally:
+        await enqueuer.close()
+
+
 @pytest.mark.parametrize(
     ("spoil", "reason"),
     [
@@ -123,11 +132,7 @@ async def test_a_bad_job_fails_at_once_with_its_reason(
     good = Delivery(
         "build", uid, body_digest(body), body.decode(), "2024-05-01T10:00:00+00:00", "x"
     )
-    enqueuer = Enqueuer(settings.redis_url, settings.job_timeout_s)
-    try:
-        jid = (await enqueuer.enqueue(spoil(good))).job_id  # with the usual Retry
-    finally:
-        await enqueuer.close()
+    jid = await enqueue(settings, spoil(good))
     before = snapshot(database_url)
     drain(settings, redis_client)
     queue = Queue("build", connection=redis_client, serializer=JSONSerializer)
@@ -141,18 +146,14 @@ async def test_a_bad_job_fails_at_once_with_its_reason(
     assert snapshot(database_url) == before
 
 
-def test_a_job_whose_worker_died_is_retried_not_failed(
+async def test_a_job_whose_worker_died_is_retried_not_failed(
     settings: Settings, redis_client: Redis, database_url: str
 ) -> None:
     doc = callback("test")
     body = encode(doc)
     uid = doc["status"]["uid"]
     delivery = Delivery("test", uid, body_digest(body), body.decode(), "2024-05-01T10:00Z", "key:x")
-    enqueuer = Enqueuer(redis_client, settings.job_timeout_s)
-    try:
-        jid = enqueuer.enqueue_sync(delivery).job_id
-    finally:
-        enqueuer.close()
+    jid = await enqueue(settings, delivery)
     queue = Queue("test", connection=redis_client, serializer=JSONSerializer)
     # As a worker killed mid-job leaves it: started, its execution's heartbeat long expired.
     redis_client.lrem(queue.key, 0, jid)
