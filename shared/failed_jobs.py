@@ -13,7 +13,12 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
-from shared.constants import FAILED_JOBS_BATCH, JOB_FAILURE_TTL_S, QUEUE_NAMES
+from shared.constants import (
+    FAILED_JOBS_BATCH,
+    JOB_FAILURE_TTL_S,
+    QUEUE_NAMES,
+    RETRY_INTERVALS_S,
+)
 from shared.errors import NotFound, UsageError
 
 
@@ -64,20 +69,45 @@ class Replayed:
     gone: list[str] = field(default_factory=list)  # expired, or requeued by someone else meanwhile
 
 
+def restore_retries(job: Job) -> None:
+    """Give a failed job its whole retry budget back, as the receiver first queued it.
+
+    It reached the failed registry with no retries left (spent on a long outage, or cancelled as
+    a permanent failure), so without this a replay that then meets a locked or restarting
+    database would fail for good at once. The reason of the last failure goes too (the failed
+    run keeps it in the job's results), and the meta counts the replays instead.
+    """
+    job.retries_left = len(RETRY_INTERVALS_S)
+    job.retry_intervals = list(RETRY_INTERVALS_S)
+    job.meta.pop("failure", None)
+    # Never empty, so that requeue's save writes it: RQ skips an empty meta, keeping the old one.
+    job.meta["replays"] = int(job.meta.get("replays", 0)) + 1
+
+
+def _requeue_one(connection: Redis, job_id: str, queue: str) -> bool:
+    reg = registry(queue, connection)
+    try:
+        job = Job.fetch(job_id, connection=connection, serializer=JSONSerializer)
+    except NoSuchJobError:
+        # The job's hash expired before its registry entry: nothing left to run.
+        reg.remove(job_id)
+        return False
+    restore_retries(job)
+    try:
+        reg.requeue(job)  # saves the rest of the job, budget included, as it queues it
+    except InvalidJobOperation:
+        return False  # requeued by someone else meanwhile
+    return True
+
+
 def requeue(connection: Redis, found: dict[str, str]) -> Replayed:
-    """Put each failed job back at the tail of its queue, for the workers to run again."""
+    """Put each failed job back at the tail of its queue, with its retries, to run again."""
     result = Replayed()
     for job_id, queue in found.items():
-        try:
-            registry(queue, connection).requeue(job_id)
-        except NoSuchJobError:
-            # The job's hash expired before its registry entry: nothing left to run.
-            registry(queue, connection).remove(job_id)
-            result.gone.append(job_id)
-        except InvalidJobOperation:
-            result.gone.append(job_id)
-        else:
+        if _requeue_one(connection, job_id, queue):
             result.requeued.append((job_id, queue))
+        else:
+            result.gone.append(job_id)
     return result
 
 

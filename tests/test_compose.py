@@ -7,47 +7,17 @@ and interpolation exactly as `up` would) and by reading what it resolves to.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import shutil
 import subprocess
 import sys
-from functools import cache
-from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from shared.settings import Settings
+from tests.support.compose import ROOT, compose, resolved, service
 
-ROOT = Path(__file__).resolve().parents[1]
 SERVICES = {"redis", "postgres", "migrate", "receiver", "worker", "rq-dashboard"}
 SETTING_NAMES = {f.metadata["env"] for f in dataclasses.fields(Settings)}
-
-
-def compose(*args: str) -> subprocess.CompletedProcess[str]:
-    binary = shutil.which("docker-compose")
-    if binary is None:
-        pytest.fail("docker-compose is not installed (make system-deps installs it)")
-    # Only PATH and HOME: the defaults in the file must work without any setting.
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
-    return subprocess.run(
-        [binary, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-@cache
-def resolved() -> dict[str, Any]:
-    result = compose("config")
-    assert result.returncode == 0, result.stderr
-    doc: dict[str, Any] = yaml.safe_load(result.stdout)
-    return doc
-
-
-def service(name: str) -> dict[str, Any]:
-    svc: dict[str, Any] = resolved()["services"][name]
-    return svc
 
 
 def seconds(duration: str) -> float:

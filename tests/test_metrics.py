@@ -18,18 +18,12 @@ from tests.conftest import Receiver, serve
 from tests.support.builders import signed_callback, signed_headers
 from tests.support.jobs import FAIL, enqueue, failed_jobs, retried_job, work
 from tests.support.keys import KeyPair
-from tests.support.metrics import MeteredSimpleWorker, Samples, parse, value
+from tests.support.metrics import scrape, value
 from tests.support.redis_server import free_port
+from worker.metered import MeteredWorker
 from worker.metrics import record_job
 
 CALLBACK = "/v1/callbacks/tuxsuite"
-
-
-async def scrape(url: str, http: aiohttp.ClientSession) -> Samples:
-    async with http.get(url + "/metrics") as resp:
-        assert resp.status == 200
-        assert resp.headers["Content-Type"].startswith("text/plain")
-        return parse(await resp.text())
 
 
 async def post(receiver: Receiver, body: bytes, headers: dict[str, str]) -> int:
@@ -94,14 +88,14 @@ async def test_failed_registry_and_workers_alive(receiver: Receiver, redis_clien
     assert value(m, "tuxhook_workers_alive") == 1
 
 
-async def test_job_outcomes_reported_by_a_metered_worker(
+async def test_job_outcomes_reported_by_the_worker_class(
     receiver: Receiver, redis_client: Redis
 ) -> None:
     for _ in range(2):
         enqueue(redis_client, "build")
     enqueue(redis_client, "build", FAIL)
     retried_job(redis_client, "test")
-    work(redis_client, "build", "test", worker_class=MeteredSimpleWorker)
+    work(redis_client, "build", "test", worker_class=MeteredWorker)
 
     m = await scrape(receiver.url, receiver.http)
     jobs = "tuxhook_jobs_total"

@@ -9,10 +9,13 @@ from redis import Redis
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from shared.constants import RETRY_INTERVALS_S
 from shared.errors import UsageError
 from shared.ops import parse_duration
+from shared.settings import Settings
 from tests.support.cli import one_line_error, run_cli
-from tests.support.jobs import age_failure, failed_jobs, queue, work
+from tests.support.jobs import age_failure, failed_jobs, queue
+from tests.support.workers import drain
 
 
 def failed_ids(redis: Redis, name: str) -> set[str]:
@@ -49,14 +52,32 @@ def test_replay_all_of_one_queue(settings_env: dict[str, str], redis_client: Red
     assert failed_ids(redis_client, "build") == set(builds)
 
 
-def test_a_replayed_job_runs_again(settings_env: dict[str, str], redis_client: Redis) -> None:
+def test_a_replayed_job_runs_again(
+    settings: Settings, settings_env: dict[str, str], redis_client: Redis
+) -> None:
     [job_id] = failed_jobs(redis_client, "plan", 1)
     assert run_cli(settings_env, "replay", job_id).returncode == 0
     job = Job.fetch(job_id, connection=redis_client, serializer=JSONSerializer)
     assert job.get_status() == "queued"
-    work(redis_client, "plan")
+    drain(settings, redis_client)  # as `tuxhook worker` runs it
     assert len(job.results()) == 2  # it failed again, so it was run a second time
     assert failed_ids(redis_client, "plan") == {job_id}
+
+
+def test_a_replayed_job_gets_its_retries_back(
+    settings_env: dict[str, str], redis_client: Redis
+) -> None:
+    [job_id] = failed_jobs(redis_client, "test", 1)
+    spent = Job.fetch(job_id, connection=redis_client, serializer=JSONSerializer)
+    spent.retries_left = 0
+    spent.meta["failure"] = "permanent: RuntimeError: this job always fails"
+    spent.save()
+    assert run_cli(settings_env, "replay", job_id).returncode == 0
+    job = Job.fetch(job_id, connection=redis_client, serializer=JSONSerializer)
+    assert job.retries_left == len(RETRY_INTERVALS_S)
+    assert job.retry_intervals == list(RETRY_INTERVALS_S)
+    assert job.meta == {"replays": 1}
+    assert job.get_status() == "queued"
 
 
 def test_replay_of_an_unknown_id_requeues_nothing(

@@ -1,18 +1,8 @@
 """Workers' side of the job metrics: add each finished job to the counters in Redis.
 
-Wire it where RQ decides how a job ended, in a Worker subclass, so that every path is counted,
-including a work horse killed by the timeout or the OOM killer (RQ's per-job callbacks miss that
-one, and cannot tell a retry from a final failure):
-
-    class MeteredWorker(Worker):
-        def handle_job_success(self, job, queue, started_job_registry, execution=None):
-            super().handle_job_success(job, queue, started_job_registry, execution)
-            record_finished_job(self.connection, job, "succeeded")
-
-        def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", ...):
-            outcome = failure_outcome(job)  # before super(): it spends one retry
-            super().handle_job_failure(job, queue, started_job_registry, exc_string, ...)
-            record_finished_job(self.connection, job, outcome)
+worker/metered.py calls it where RQ decides how a job ended, so that every path is counted,
+including a job killed by its timeout (RQ's per-job callbacks miss that one, and cannot tell a
+retry from a final failure).
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from multiprocessing.process import BaseProcess
 import structlog
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 from rq.worker import BaseWorker
 from rq.worker_pool import WorkerPool
@@ -27,10 +26,12 @@ from shared.redis_conn import connect
 from shared.settings import Settings, mask_url
 from worker.context import CONTEXT
 from worker.failures import retry_only_transient
+from worker.metered import MeteredWorker
 
-# Jobs run in the worker process itself, which keeps its database connection from job to job;
-# forking a work horse per job costs more than the job. Measured in docs/workers.md.
-WORKER_CLASS: type[BaseWorker] = SimpleWorker
+# Jobs run in the worker process itself (a SimpleWorker), which keeps its database connection
+# from job to job: forking a work horse per job costs more than the job (measured in
+# docs/workers.md). Each finished job is counted for /metrics.
+WORKER_CLASS: type[BaseWorker] = MeteredWorker
 
 
 def queue_names(requested: Sequence[str]) -> list[str]:

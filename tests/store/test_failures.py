@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,36 +20,12 @@ from shared.identity import body_digest, job_id
 from shared.jobs import Delivery
 from shared.settings import Settings
 from tests.conftest import Receiver
-from tests.support.api import post_document, wait_outcome
+from tests.support.api import post_document, wait_outcome, wait_until
 from tests.support.builders import callback, encode, new_uid
-from tests.support.database import engine_for, snapshot
+from tests.support.database import snapshot, write_lock_held
 from tests.support.keys import KeyPair
 from tests.support.processes import start_worker
 from tests.support.workers import drain
-
-WAIT_S = 20.0  # seconds to wait for a worker process to get somewhere
-
-
-@contextmanager
-def write_lock_held(database_url: str) -> Iterator[None]:
-    """Another client in a write transaction: SQLite's write lock, or PostgreSQL's table lock
-    on deliveries, the first table a worker writes."""
-    engine = engine_for(database_url)
-    try:
-        with engine.connect() as conn, conn.begin():  # SQLite: BEGIN IMMEDIATE
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql("LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE")
-            yield
-    finally:
-        engine.dispose()
-
-
-async def wait_until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not {what} after {WAIT_S}s")
-        await asyncio.sleep(0.05)
 
 
 def fetch(redis: Redis, jid: str) -> Job:
@@ -164,6 +138,6 @@ async def test_a_job_whose_worker_died_is_retried_not_failed(
     drain(settings, redis_client)
     assert jid in queue.scheduled_job_registry
     assert jid not in queue.failed_job_registry
-    time.sleep(RETRY_INTERVALS_S[0])
+    await asyncio.sleep(RETRY_INTERVALS_S[0])
     drain(settings, redis_client)
     assert snapshot(database_url)["outcomes"][0]["uid"] == uid

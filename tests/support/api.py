@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from tests.conftest import Receiver
@@ -48,3 +49,12 @@ async def wait_outcome(
         if time.monotonic() > deadline:
             raise AssertionError(f"{kind} {uid} not stored in {WAIT_TIMEOUT_S}s: {status} {body}")
         await asyncio.sleep(0.1)
+
+
+async def wait_until(check: Callable[[], bool], what: str, timeout: float = WAIT_TIMEOUT_S) -> None:
+    """Poll `check` while worker processes get somewhere; `what` names it in the failure."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not {what} after {timeout}s")
+        await asyncio.sleep(0.05)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,5 +85,19 @@ def snapshot(url: str) -> dict[str, list[dict[str, Any]]]:
                 ]
                 for table in (outcomes, test_results, deliveries)
             }
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def write_lock_held(database_url: str) -> Iterator[None]:
+    """Another client in a write transaction: SQLite's write lock, or PostgreSQL's table lock
+    on deliveries, the first table a worker writes."""
+    engine = engine_for(database_url)
+    try:
+        with engine.connect() as conn, conn.begin():  # SQLite: BEGIN IMMEDIATE
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE")
+            yield
     finally:
         engine.dispose()

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from redis import Redis
-from rq import SimpleWorker
 
 from shared.constants import QUEUE_NAMES
 from shared.settings import Settings
@@ -31,7 +30,7 @@ def drain(settings: Settings, redis: Redis) -> None:
     """Run every queued job once (and any retry already due), then return."""
     CONTEXT.configure(settings)
     try:
-        worker = build_worker(settings, QUEUE_NAMES, redis, worker_class=SimpleWorker)
+        worker = build_worker(settings, QUEUE_NAMES, redis)
         with _signals_kept():
             worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
     finally:

@@ -1,0 +1,84 @@
+"""SIGTERM to a real `tuxhook worker` (alone or a pool): its job in flight finishes and is stored,
+no new job starts, and the process exits 0. This is what `docker-compose stop` relies on."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Queue, Worker
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+from shared.constants import KINDS
+from shared.identity import body_digest, job_id
+from tests.conftest import Receiver
+from tests.support.api import outcome, post_document, wait_until
+from tests.support.builders import callback, encode
+from tests.support.database import write_lock_held
+from tests.support.keys import KeyPair
+from tests.support.processes import start_worker
+
+# Seconds the store stays locked after SIGTERM: the jobs wait for it, mid-flight, all along.
+LOCKED_AFTER_SIGTERM_S = 2.0
+# Seconds a job may wait for the lock: well beyond that, so the wait does not fail the job.
+LOCK_TIMEOUT_S = "15"
+EXIT_TIMEOUT_S = 20.0  # seconds for the worker to exit once the lock is released
+
+
+def queues(redis: Redis) -> list[Queue]:
+    return [Queue(kind, connection=redis, serializer=JSONSerializer) for kind in KINDS]
+
+
+def started_ids(redis: Redis) -> set[str]:
+    return {jid for q in queues(redis) for jid in q.started_job_registry.get_job_ids()}
+
+
+def queued_ids(redis: Redis) -> set[str]:
+    return {jid for q in queues(redis) for jid in q.get_job_ids()}
+
+
+@pytest.mark.parametrize("pool", [1, 2])
+async def test_sigterm_finishes_the_jobs_in_flight(
+    receiver: Receiver,
+    keys: KeyPair,
+    settings_env: dict[str, str],
+    redis_client: Redis,
+    database_url: str,
+    tmp_path: Path,
+    pool: int,
+) -> None:
+    env = settings_env | {
+        "TUXHOOK_DATABASE_LOCK_TIMEOUT": LOCK_TIMEOUT_S,
+        "TUXHOOK_LOG_LEVEL": "INFO",
+    }
+    docs = {job_id(d["kind"], d["status"]["uid"], body_digest(encode(d))): d for d in (
+        callback(kind) for kind in KINDS[: pool + 1]
+    )}  # fmt: skip
+    worker = start_worker(env, tmp_path / "worker.log", "--pool", str(pool))
+    try:
+        with write_lock_held(database_url):
+            for doc in docs.values():
+                await post_document(receiver, keys, doc)
+            # Each worker has taken one job and waits for the store; one job is left queued.
+            await wait_until(lambda: len(started_ids(redis_client)) == pool, "jobs started")
+            in_flight = started_ids(redis_client)
+            worker.signal(signal.SIGTERM)
+            time.sleep(LOCKED_AFTER_SIGTERM_S)
+            assert worker.popen.poll() is None, worker.output()  # still finishing its jobs
+        assert worker.wait(EXIT_TIMEOUT_S) == 0, worker.output()
+    finally:
+        worker.stop()
+
+    for jid in in_flight:
+        job = Job.fetch(jid, connection=redis_client, serializer=JSONSerializer)
+        assert job.get_status() == JobStatus.FINISHED
+        stored = await outcome(receiver, docs[jid]["kind"], docs[jid]["status"]["uid"])
+        assert stored["deliveries"] == 1
+    assert started_ids(redis_client) == set()
+    assert queued_ids(redis_client) == set(docs) - in_flight  # no new job was taken
+    assert Worker.all(connection=redis_client) == []  # every worker deregistered
+    assert worker.output().count("warm shut down requested") == pool
