@@ -20,9 +20,12 @@ from shared.errors import TransientError
 log = structlog.get_logger("tuxhook.worker")
 
 # The database was locked, unreachable or restarting, or a job ran out of time waiting for it;
-# or the worker running the job died (RQ's maintenance reports that through these handlers too).
+# or the worker running the job died (RQ's maintenance reports that through these handlers too),
+# or was stopped cold mid-job (a second SIGTERM raises SystemExit in the job). Running a job
+# again is harmless: the store applies each delivery once.
 _TRANSIENT = (
     AbandonedJobError,
+    SystemExit,
     TransientError,
     sa_exc.OperationalError,
     sa_exc.InterfaceError,

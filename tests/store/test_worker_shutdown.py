@@ -82,3 +82,31 @@ async def test_sigterm_finishes_the_jobs_in_flight(
     assert queued_ids(redis_client) == set(docs) - in_flight  # no new job was taken
     assert Worker.all(connection=redis_client) == []  # every worker deregistered
     assert worker.output().count("warm shut down requested") == pool
+
+
+async def test_a_cold_stop_leaves_the_interrupted_job_to_be_retried(
+    receiver: Receiver,
+    keys: KeyPair,
+    settings_env: dict[str, str],
+    redis_client: Redis,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """A second SIGTERM interrupts the job: it is scheduled for a retry, not failed for good."""
+    env = settings_env | {"TUXHOOK_DATABASE_LOCK_TIMEOUT": LOCK_TIMEOUT_S}
+    doc = callback("build")
+    jid = job_id("build", doc["status"]["uid"], body_digest(encode(doc)))
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        with write_lock_held(database_url):
+            await post_document(receiver, keys, doc)
+            await wait_until(lambda: started_ids(redis_client) == {jid}, "job started")
+            worker.signal(signal.SIGTERM)
+            time.sleep(1.5)  # RQ takes a second SIGTERM within a second as a double-press
+            worker.signal(signal.SIGTERM)
+            worker.wait(EXIT_TIMEOUT_S)
+    finally:
+        worker.stop()
+    queue = Queue("build", connection=redis_client, serializer=JSONSerializer)
+    assert jid not in queue.failed_job_registry, worker.output()
+    assert jid in queue.scheduled_job_registry or jid in queue.get_job_ids(), worker.output()
