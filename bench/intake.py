@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
 from bench.bare_receiver import BARE_LIST
-from bench.load import LoadResult, run_load, signed_callbacks
+from bench.load import (
+    LoadResult,
+    Loopback,
+    load_arguments,
+    loopback,
+    run_load,
+    signed_callbacks,
+)
 from bench.receivers import cpu_seconds
-from tests.support.keys import KeyPair, make_key_pair
+from tests.support.keys import KeyPair
 from tests.support.processes import Process, child_env, start_receiver
 from tests.support.queues import queued_count
-from tests.support.redis_server import RedisServer, free_port
+from tests.support.redis_server import free_port
 from tests.support.sockets import listening_sockets, wait_until
 
 CALLBACKS_PER_S = 8000  # callbacks signed per second of load: more than one process can take
@@ -48,19 +52,11 @@ def start_tuxhook(env: dict[str, str], _: KeyPair, port: int, logs: Path) -> Pro
 MODES: dict[str, Starter] = {"bare verify+LPUSH": start_bare, "tuxhook receiver": start_tuxhook}
 
 
-@dataclass(frozen=True)
-class Context:
-    redis: RedisServer
-    keys: KeyPair
-    env: dict[str, str]
-    logs: Path
-
-
-def measure(start: Starter, args: argparse.Namespace, ctx: Context) -> LoadResult:
+def measure(start: Starter, args: argparse.Namespace, ctx: Loopback) -> LoadResult:
     client = ctx.redis.client()
     client.flushall()
     port = free_port()
-    proc = start(ctx.env, ctx.keys, port, ctx.logs)
+    proc = start(ctx.env, ctx.keys, port, ctx.work)
     try:
         before = cpu_seconds([proc])
         count = int(CALLBACKS_PER_S * (args.warmup + args.duration))
@@ -101,31 +97,13 @@ def report(results: dict[str, list[LoadResult]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.intake", description=__doc__)
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds measured per run")
-    parser.add_argument("--rounds", type=int, default=3, help="runs of each receiver")
-    parser.add_argument("--warmup", type=float, default=0.5, help="seconds before measuring")
-    parser.add_argument("--concurrency", type=int, default=64, help="requests at a time")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="tuxhook-bench-") as tmp:
-        work = Path(tmp)
-        server = RedisServer(work / "redis")
-        server.start()
-        try:
-            keys = make_key_pair(work / "keys")
-            env = {
-                "TUXHOOK_REDIS_URL": server.url,
-                "TUXHOOK_TUXSUITE_KEYS_FILE": str(keys.public_path),
-                "TUXHOOK_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
-            }
-            ctx = Context(server, keys, env, work)
-            results: dict[str, list[LoadResult]] = {name: [] for name in MODES}
-            for _ in range(args.rounds):
-                for name, start in MODES.items():
-                    results[name].append(measure(start, args, ctx))
-            report(results)
-        finally:
-            server.stop()
+    args = load_arguments("python -m bench.intake", __doc__, 3.0).parse_args(argv)
+    with loopback() as lb:
+        results: dict[str, list[LoadResult]] = {name: [] for name in MODES}
+        for _ in range(args.rounds):
+            for name, start in MODES.items():
+                results[name].append(measure(start, args, lb))
+        report(results)
     return 0
 
 

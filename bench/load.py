@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import os
+import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -14,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from shared.constants import KINDS, SIGNATURE_HEADER
 from shared.signing import sign
 from tests.support.builders import callback
+from tests.support.keys import KeyPair, make_key_pair
+from tests.support.redis_server import RedisServer
 
 UID_PLACEHOLDER = "U" * 27  # as long as TuxSuite's KSUIDs
 
@@ -103,3 +110,41 @@ async def run_load(
         posters = (_poster(http, url, source, window, result) for _ in range(concurrency))
         await asyncio.gather(*posters)
     return result
+
+
+@dataclass(frozen=True)
+class Loopback:
+    """What a receiver benchmark runs against: its own redis-server, key pair and settings."""
+
+    redis: RedisServer
+    keys: KeyPair
+    env: dict[str, str]
+    work: Path
+
+
+@contextmanager
+def loopback() -> Iterator[Loopback]:
+    with tempfile.TemporaryDirectory(prefix="tuxhook-bench-") as tmp:
+        work = Path(tmp)
+        server = RedisServer(work / "redis")
+        server.start()
+        try:
+            keys = make_key_pair(work / "keys")
+            env = {
+                "TUXHOOK_REDIS_URL": server.url,
+                "TUXHOOK_TUXSUITE_KEYS_FILE": str(keys.public_path),
+                "TUXHOOK_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
+            }
+            yield Loopback(server, keys, env, work)
+        finally:
+            server.stop()
+
+
+def load_arguments(prog: str, doc: str | None, duration: float) -> argparse.ArgumentParser:
+    """The options every receiver benchmark takes."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc)
+    parser.add_argument("--duration", type=float, default=duration, help="seconds measured per run")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each mode")
+    parser.add_argument("--warmup", type=float, default=0.5, help="seconds before measuring")
+    parser.add_argument("--concurrency", type=int, default=64, help="requests at a time")
+    return parser

@@ -15,7 +15,6 @@ import asyncio
 import os
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,11 +23,10 @@ from statistics import median
 
 from redis import Redis
 
-from bench.load import LoadResult, run_load, signed_callbacks
-from tests.support.keys import make_key_pair
+from bench.load import LoadResult, load_arguments, loopback, run_load, signed_callbacks
 from tests.support.processes import Process, child_env, tuxhook_command, wait_http_ok
 from tests.support.queues import queued_count
-from tests.support.redis_server import RedisServer, free_port
+from tests.support.redis_server import free_port
 from tests.support.sockets import children, listening_sockets, wait_until
 
 CALLBACKS_PER_S = 6000  # callbacks signed per second of load: more than one host can take
@@ -150,30 +148,11 @@ def report(results: list[list[LoadResult]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.receivers", description=__doc__)
-    parser.add_argument("--duration", type=float, default=2.0, help="seconds measured per run")
-    parser.add_argument("--rounds", type=int, default=3, help="runs of each mode")
-    parser.add_argument("--warmup", type=float, default=0.5, help="seconds before measuring")
-    parser.add_argument("--concurrency", type=int, default=64, help="requests at a time")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="tuxhook-bench-") as tmp:
-        work = Path(tmp)
-        server = RedisServer(work / "redis")
-        server.start()
-        try:
-            keys = make_key_pair(work / "keys")
-            count = int(CALLBACKS_PER_S * (args.warmup + args.duration))
-            env = {
-                "TUXHOOK_REDIS_URL": server.url,
-                "TUXHOOK_TUXSUITE_KEYS_FILE": str(keys.public_path),
-                "TUXHOOK_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
-            }
-            ctx = BenchContext(
-                env, work, server.client(), signed_callbacks(keys.private_key, count)
-            )
-            report(rounds(args, ctx))
-        finally:
-            server.stop()
+    args = load_arguments("python -m bench.receivers", __doc__, 2.0).parse_args(argv)
+    with loopback() as lb:
+        count = int(CALLBACKS_PER_S * (args.warmup + args.duration))
+        bodies = signed_callbacks(lb.keys.private_key, count)
+        report(rounds(args, BenchContext(lb.env, lb.work, lb.redis.client(), bodies)))
     return 0
 
 

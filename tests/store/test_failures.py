@@ -16,12 +16,12 @@ from rq.serializers import JSONSerializer
 
 from receiver.enqueue import Enqueuer
 from shared.constants import RETRY_INTERVALS_S
-from shared.identity import body_digest, job_id
+from shared.identity import body_digest
 from shared.jobs import Delivery
 from shared.settings import Settings
 from tests.conftest import Receiver
 from tests.support.api import post_document, wait_outcome, wait_until
-from tests.support.builders import callback, encode, new_uid
+from tests.support.builders import callback, encode, job_id_of, new_uid
 from tests.support.database import snapshot, write_lock_held
 from tests.support.keys import KeyPair
 from tests.support.processes import start_worker
@@ -41,7 +41,7 @@ async def test_a_locked_store_is_retried_until_the_job_succeeds(
     tmp_path: Path,
 ) -> None:
     doc = callback("build")
-    uid, jid = doc["status"]["uid"], job_id("build", doc["status"]["uid"], body_digest(encode(doc)))
+    uid, jid = doc["status"]["uid"], job_id_of(doc)
     queue = Queue("build", connection=redis_client, serializer=JSONSerializer)
     worker = start_worker(settings_env, tmp_path / "worker.log")
     try:

@@ -10,10 +10,9 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from shared.constants import RETRY_INTERVALS_S
-from shared.identity import body_digest, job_id
 from tests.conftest import Receiver
 from tests.support.api import post_document, wait_outcome, wait_until
-from tests.support.builders import callback, encode
+from tests.support.builders import callback, job_id_of
 from tests.support.cli import run_cli_async
 from tests.support.database import write_lock_held
 from tests.support.keys import KeyPair
@@ -36,7 +35,7 @@ async def test_a_replayed_job_that_meets_a_lock_is_retried(
     tmp_path: Path,
 ) -> None:
     doc = callback("build")
-    uid, jid = doc["status"]["uid"], job_id("build", doc["status"]["uid"], body_digest(encode(doc)))
+    uid, jid = doc["status"]["uid"], job_id_of(doc)
     queue = Queue("build", connection=redis_client, serializer=JSONSerializer)
     await post_document(receiver, keys, doc)
     spend_retries(redis_client, jid)

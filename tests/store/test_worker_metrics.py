@@ -11,13 +11,13 @@ from rq.serializers import JSONSerializer
 
 from receiver.enqueue import Enqueuer
 from shared.constants import JOB_OUTCOMES, KINDS
-from shared.identity import body_digest, job_id
+from shared.identity import body_digest
 from shared.jobs import Delivery
 from shared.settings import Settings
 from tests.conftest import Receiver
 from tests.store.conftest import LOCK_TIMEOUT_S
 from tests.support.api import post_document, wait_outcome, wait_until
-from tests.support.builders import callback, encode
+from tests.support.builders import callback, encode, job_id_of
 from tests.support.database import write_lock_held
 from tests.support.keys import KeyPair
 from tests.support.metrics import Samples, scrape, value
@@ -80,7 +80,7 @@ async def test_a_worker_process_reports_each_job_once(
     tmp_path: Path,
 ) -> None:
     locked = callback("test")
-    locked_jid = job_id("test", locked["status"]["uid"], body_digest(encode(locked)))
+    locked_jid = job_id_of(locked)
     docs = [callback(kind) for kind in (*KINDS, "build", "test")]
     test_queue = Queue("test", connection=redis_client, serializer=JSONSerializer)
     build_queue = Queue("build", connection=redis_client, serializer=JSONSerializer)

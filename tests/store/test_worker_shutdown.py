@@ -14,10 +14,9 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from shared.constants import KINDS
-from shared.identity import body_digest, job_id
 from tests.conftest import Receiver
 from tests.support.api import outcome, post_document, wait_until
-from tests.support.builders import callback, encode
+from tests.support.builders import callback, job_id_of
 from tests.support.database import write_lock_held
 from tests.support.keys import KeyPair
 from tests.support.processes import start_worker
@@ -55,7 +54,7 @@ async def test_sigterm_finishes_the_jobs_in_flight(
         "TUXHOOK_DATABASE_LOCK_TIMEOUT": LOCK_TIMEOUT_S,
         "TUXHOOK_LOG_LEVEL": "INFO",
     }
-    docs = {job_id(d["kind"], d["status"]["uid"], body_digest(encode(d))): d for d in (
+    docs = {job_id_of(d): d for d in (
         callback(kind) for kind in KINDS[: pool + 1]
     )}  # fmt: skip
     worker = start_worker(env, tmp_path / "worker.log", "--pool", str(pool))
@@ -95,7 +94,7 @@ async def test_a_cold_stop_leaves_the_interrupted_job_to_be_retried(
     """A second SIGTERM interrupts the job: it is scheduled for a retry, not failed for good."""
     env = settings_env | {"TUXHOOK_DATABASE_LOCK_TIMEOUT": LOCK_TIMEOUT_S}
     doc = callback("build")
-    jid = job_id("build", doc["status"]["uid"], body_digest(encode(doc)))
+    jid = job_id_of(doc)
     worker = start_worker(env, tmp_path / "worker.log")
     try:
         with write_lock_held(database_url):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.constants import SIGNATURE_HEADER
+from shared.identity import body_digest, job_id
 from tests.support.keys import KeyPair
 
 # Copies of ../shared/samples, so the tests do not depend on what lies beside the checkout.
@@ -101,3 +102,8 @@ def double_encoded(inner: bytes) -> bytes:
 def nested(depth: int, leaf: str = "0") -> bytes:
     """JSON arrays nested `depth` deep around `leaf`, built without recursion."""
     return b"[" * depth + leaf.encode() + b"]" * depth
+
+
+def job_id_of(doc: dict[str, Any]) -> str:
+    """The RQ job id the receiver gives `doc` when it arrives encoded by `encode`."""
+    return job_id(doc["kind"], doc["status"]["uid"], body_digest(encode(doc)))
