@@ -1,7 +1,8 @@
 """Which failures RQ retries. Jobs are enqueued with a Retry; this handler cancels it for failures
 that no retry can cure, so that they reach the failed registry at once, with their reason.
 
-RQ runs exception handlers before it decides whether to retry, which is what makes this work.
+RQ runs exception handlers before it decides whether to retry, which is what makes this work,
+both when a job raises and when maintenance finds a job abandoned by a worker that died.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from types import TracebackType
 
 import structlog
 from redis.exceptions import RedisError
+from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import exc as sa_exc
@@ -18,8 +20,10 @@ from shared.errors import TransientError
 
 log = structlog.get_logger("tuxhook.worker")
 
-# The database was locked, unreachable or restarting, or a job ran out of time waiting for it.
+# The database was locked, unreachable or restarting, or a job ran out of time waiting for it,
+# or its worker was killed mid-job (the store's ledger makes running it again harmless).
 _TRANSIENT = (
+    AbandonedJobError,
     TransientError,
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
