@@ -3,11 +3,8 @@ its reason, into RQ's failed registry. Nothing is dropped silently."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,34 +21,11 @@ from shared.settings import Settings
 from tests.conftest import Receiver
 from tests.support.api import post_document, wait_outcome
 from tests.support.builders import callback, encode, new_uid
-from tests.support.database import engine_for, snapshot
+from tests.support.database import snapshot, write_lock_held
 from tests.support.keys import KeyPair
 from tests.support.processes import start_worker
+from tests.support.waiting import eventually
 from tests.support.workers import drain
-
-WAIT_S = 20.0  # seconds to wait for a worker process to get somewhere
-
-
-@contextmanager
-def write_lock_held(database_url: str) -> Iterator[None]:
-    """Another client in a write transaction: SQLite's write lock, or PostgreSQL's table lock
-    on deliveries, the first table a worker writes."""
-    engine = engine_for(database_url)
-    try:
-        with engine.connect() as conn, conn.begin():  # SQLite: BEGIN IMMEDIATE
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql("LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE")
-            yield
-    finally:
-        engine.dispose()
-
-
-async def wait_until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not {what} after {WAIT_S}s")
-        await asyncio.sleep(0.05)
 
 
 def fetch(redis: Redis, jid: str) -> Job:
@@ -74,7 +48,7 @@ async def test_a_locked_store_is_retried_until_the_job_succeeds(
         with write_lock_held(database_url):
             await post_document(receiver, keys, doc)
             # The worker met the lock, gave up after the lock timeout and RQ scheduled a retry.
-            await wait_until(lambda: jid in queue.scheduled_job_registry, "scheduled for retry")
+            await eventually(lambda: jid in queue.scheduled_job_registry, "scheduled for retry")
         found = await wait_outcome(receiver, "build", uid)
     finally:
         worker.stop()
