@@ -25,7 +25,7 @@ from receiver.enqueue import RETRY
 from shared.constants import RETRY_INTERVALS_S
 from shared.settings import Settings
 from tests.support.burst import Sender, Sent, callbacks, deliveries
-from tests.support.database import ledger, migrate, write_lock_held
+from tests.support.database import ledger, write_lock_held
 from tests.support.jobs import enqueue
 from tests.support.keys import KeyPair
 from tests.support.processes import Process, start_receiver, start_worker
@@ -183,13 +183,17 @@ async def test_a_worker_killed_mid_job_loses_nothing(
 @pytest.mark.soak
 @pytest.mark.timeout(RECOVERY_BOUND_S + 120)
 async def test_recovery_after_sigkill_with_default_settings(
-    settings_env: dict[str, str], keys: KeyPair, redis_client: Redis, port: int, tmp_path: Path
+    settings_env: dict[str, str],
+    keys: KeyPair,
+    redis_client: Redis,
+    sqlite_store: str,
+    port: int,
+    tmp_path: Path,
 ) -> None:
     """The production defaults, and the worst kill: the worker that runs the scheduler, with
     its scheduler. Measures the seconds from SIGKILL to the killed job stored."""
-    database_url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    database_url = sqlite_store
     env = settings_env | {"TUXHOOK_DATABASE_URL": database_url}
-    migrate(database_url)
     sent = callbacks(keys, BURST)
     with processes() as started:
         stack = KilledMidJob(env, port, tmp_path, started)
