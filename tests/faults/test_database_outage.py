@@ -79,7 +79,10 @@ async def through_outage(
             await Sender(f"http://127.0.0.1:{port}").send_all(sent)
             await asyncio.sleep(outage_s - (time.monotonic() - began))
         wait_s = retried_by(outage_s) + 10
-        await eventually(lambda: ledger(database_url).stored_once(deliveries(sent)), "all", wait_s)
+        stored = deliveries(sent)
+        await eventually(
+            lambda: ledger(database_url).stored_once(stored), "all stored", wait_s, poll_s=0.25
+        )
     finally:
         for process in started:
             process.stop()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,6 +44,7 @@ from worker.run import build_worker
 BURST = 24  # callbacks sent while the store is locked, so that the workers are mid-job
 TRICKLE = 400  # most callbacks sent, one at a time, while waiting for the recovery
 RECOVERY_BOUND_S = 120.0  # the promise: a killed worker's job is stored within 2 minutes
+RECOVERY_POLL_S = 0.25  # seconds between two looks at the store while waiting for it
 
 
 def test_an_abandoned_job_is_retried_not_failed(settings: Settings, redis_client: Redis) -> None:
@@ -77,9 +78,11 @@ def started_then_abandoned(settings: Settings, redis: Redis) -> Job:
 def processes() -> Iterator[list[Process]]:
     """Processes the test starts; each is stopped at the end, whatever happened."""
     started: list[Process] = []
-    with ExitStack() as stack:
-        stack.callback(lambda: [p.stop() for p in started])
+    try:
         yield started
+    finally:
+        for process in started:
+            process.stop()
 
 
 class KilledMidJob:
@@ -123,7 +126,10 @@ class KilledMidJob:
         task = asyncio.create_task(trickle.send_all(more))
         try:
             await eventually(
-                lambda: delivery in ledger(database_url).deliveries, "recovered", timeout_s
+                lambda: delivery in ledger(database_url).deliveries,
+                "recovered",
+                timeout_s,
+                poll_s=RECOVERY_POLL_S,
             )
         finally:
             stop.set()

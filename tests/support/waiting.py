@@ -10,11 +10,13 @@ WAIT_S = 20.0  # seconds to wait, unless told, for worker processes to get somew
 POLL_S = 0.05  # seconds between two looks
 
 
-async def eventually(check: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> float:
+async def eventually(
+    check: Callable[[], bool], what: str, timeout_s: float = WAIT_S, *, poll_s: float = POLL_S
+) -> float:
     """Wait until `check()` holds; the seconds it took. Fails the test after `timeout_s`."""
     started = time.monotonic()
     while not check():
         if time.monotonic() - started > timeout_s:
             raise AssertionError(f"not {what} after {timeout_s}s")
-        await asyncio.sleep(POLL_S)
+        await asyncio.sleep(poll_s)
     return time.monotonic() - started
