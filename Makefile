@@ -49,8 +49,9 @@ types: venv
 test: venv system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The long fault variants (tests marked soak), which print what they measured (-rP).
 soak: venv system-deps
-	$(BIN)/pytest -m soak $(PYTEST_ARGS)
+	$(BIN)/pytest -m soak -raP $(PYTEST_ARGS)
 
 bench: venv system-deps
 	$(BIN)/python -m bench.run

@@ -9,6 +9,7 @@ from aiohttp import web
 from receiver.auth import Authenticator
 from receiver.callbacks import tuxsuite_callback
 from receiver.draining import IN_FLIGHT, InFlight
+from receiver.durability import report_durability
 from receiver.enqueue import Enqueuer
 from receiver.events import post_event
 from receiver.health import healthz, readyz
@@ -72,6 +73,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     st = app[STATE]
     await st.keyring.start()
     await st.authenticator.start()
+    await report_durability(st.enqueuer.redis)
     yield
     await st.authenticator.close()
     await st.keyring.close()

@@ -25,8 +25,15 @@ JOB_RESULT_TTL_S: Final = 7 * 24 * 3600
 # Seconds a failed job stays in the failed registry for `tuxhook replay`.
 JOB_FAILURE_TTL_S: Final = 90 * 24 * 3600
 
-# Seconds one job may run before RQ kills it.
-JOB_TIMEOUT_S: Final = 60
+# Seconds one job may run before RQ kills it (the default of TUXHOOK_JOB_TIMEOUT). A job is
+# one transaction that waits at most the database lock timeout (10 s) per lock. It also sets
+# how soon a job abandoned by a killed worker is retried: RQ's SimpleWorker marks a started job
+# abandoned after its timeout + 60 s (docs/reliability.md).
+JOB_TIMEOUT_S: Final = 30
+
+# Seconds between a worker's registry maintenance runs (the default of
+# TUXHOOK_WORKER_MAINTENANCE_INTERVAL): the run that retries abandoned jobs.
+WORKER_MAINTENANCE_INTERVAL_S: Final = 15
 
 # Seconds between retries of a job that failed transiently (database locked or unreachable).
 # The sum (~9.5 min) is the retry budget for a database outage.

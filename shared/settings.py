@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from shared.constants import JOB_TIMEOUT_S, WORKER_MAINTENANCE_INTERVAL_S
 from shared.errors import ConfigError
 
 PREFIX = "TUXHOOK_"
@@ -102,8 +103,10 @@ class Settings:
     log_level: str = _env("LOG_LEVEL", _log_level, "INFO")
     keys_refetch_interval_s: float = _env("KEYS_REFETCH_INTERVAL", _positive_float, 30.0)
     keys_max_age_s: float = _env("KEYS_MAX_AGE", _positive_float, 3600.0)
-    job_timeout_s: int = _env("JOB_TIMEOUT", _positive_int, 60)
-    worker_maintenance_interval_s: int = _env("WORKER_MAINTENANCE_INTERVAL", _positive_int, 30)
+    job_timeout_s: int = _env("JOB_TIMEOUT", _positive_int, JOB_TIMEOUT_S)
+    worker_maintenance_interval_s: int = _env(
+        "WORKER_MAINTENANCE_INTERVAL", _positive_int, WORKER_MAINTENANCE_INTERVAL_S
+    )
     worker_job_monitoring_interval_s: int = _env("WORKER_MONITORING_INTERVAL", _positive_int, 10)
     shutdown_timeout_s: float = _env("SHUTDOWN_TIMEOUT", _positive_float, 30.0)
     # Seconds a database write waits for a lock before the job fails and RQ retries it later.

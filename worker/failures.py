@@ -1,7 +1,8 @@
 """Which failures RQ retries. Jobs are enqueued with a Retry; this handler cancels it for failures
 that no retry can cure, so that they reach the failed registry at once, with their reason.
 
-RQ runs exception handlers before it decides whether to retry, which is what makes this work.
+RQ runs exception handlers before it decides whether to retry, which is what makes this work,
+both when a job raises and when maintenance finds a job abandoned by a worker that died.
 """
 
 from __future__ import annotations

@@ -56,6 +56,9 @@ def build_worker(
         serializer=JSONSerializer,
         exception_handlers=[retry_only_transient],
         maintenance_interval=settings.worker_maintenance_interval_s,
+        # RQ waits for a job for worker_ttl - 15 s and runs maintenance only between waits: left
+        # at its 420 s, an idle worker would find a dead worker's job after 7 minutes.
+        worker_ttl=settings.worker_maintenance_interval_s + 15,
         job_monitoring_interval=settings.worker_job_monitoring_interval_s,
     )
 

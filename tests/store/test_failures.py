@@ -20,11 +20,12 @@ from shared.identity import body_digest
 from shared.jobs import Delivery
 from shared.settings import Settings
 from tests.conftest import Receiver
-from tests.support.api import post_document, wait_outcome, wait_until
+from tests.support.api import post_document, wait_outcome
 from tests.support.builders import callback, encode, job_id_of, new_uid
 from tests.support.database import snapshot, write_lock_held
 from tests.support.keys import KeyPair
 from tests.support.processes import start_worker
+from tests.support.waiting import eventually
 from tests.support.workers import drain
 
 
@@ -48,7 +49,7 @@ async def test_a_locked_store_is_retried_until_the_job_succeeds(
         with write_lock_held(database_url):
             await post_document(receiver, keys, doc)
             # The worker met the lock, gave up after the lock timeout and RQ scheduled a retry.
-            await wait_until(lambda: jid in queue.scheduled_job_registry, "scheduled for retry")
+            await eventually(lambda: jid in queue.scheduled_job_registry, "scheduled for retry")
         found = await wait_outcome(receiver, "build", uid)
     finally:
         worker.stop()

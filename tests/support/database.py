@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,7 +94,8 @@ def snapshot(url: str) -> dict[str, list[dict[str, Any]]]:
 @contextmanager
 def write_lock_held(database_url: str) -> Iterator[None]:
     """Another client in a write transaction: SQLite's write lock, or PostgreSQL's table lock
-    on deliveries, the first table a worker writes."""
+    on deliveries, the first table a worker writes. Workers' writes wait for it until their
+    lock timeout, then fail transiently."""
     engine = engine_for(database_url)
     try:
         with engine.connect() as conn, conn.begin():  # SQLite: BEGIN IMMEDIATE
@@ -101,3 +104,60 @@ def write_lock_held(database_url: str) -> Iterator[None]:
             yield
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What the store holds, counted: to show each delivery is stored once, and nothing else."""
+
+    deliveries: Counter[tuple[str, str, str]]  # (kind, uid, digest) -> rows
+    outcomes: Counter[tuple[str, str]]  # (kind, uid) -> rows
+    outcome_deliveries: dict[tuple[str, str], int]  # (kind, uid) -> its `deliveries` column
+
+    def stored_once(self, expected: set[tuple[str, str, str]]) -> bool:
+        """Exactly these deliveries, each of its own uid, each counted once."""
+        uids = {(kind, uid) for kind, uid, _ in expected}
+        return (
+            self.deliveries == Counter(expected)
+            and self.outcomes == Counter(uids)
+            and all(n == 1 for n in self.outcome_deliveries.values())
+        )
+
+
+def ledger(url: str) -> Ledger:
+    engine = engine_for(url)
+    d, o = deliveries.c, outcomes.c
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(d.kind, d.uid, d.digest)).all()
+            stored = conn.execute(sa.select(o.kind, o.uid, o.deliveries)).all()
+    finally:
+        engine.dispose()
+    return Ledger(
+        Counter((r.kind, r.uid, r.digest) for r in rows),
+        Counter((r.kind, r.uid) for r in stored),
+        {(r.kind, r.uid): r.deliveries for r in stored},
+    )
+
+
+@contextmanager
+def connections_refused(url: str) -> Iterator[None]:
+    """PostgreSQL as good as down for this database: every connection to it is cut, and new
+    ones are refused, until the block ends."""
+    name = database_url(url).database
+    admin = _admin(POSTGRES_SERVER_URL)
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+        yield
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+        admin.dispose()

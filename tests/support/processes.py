@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -11,6 +12,8 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.error import URLError
+
+from tests.support.sockets import children
 
 READY_TIMEOUT_S = 20.0  # seconds for a receiver to answer /healthz
 RUN_TIMEOUT_S = 60.0  # seconds a one-shot command may take
@@ -56,6 +59,25 @@ class Process:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def kill_tree(self) -> None:
+        """SIGKILL the process and every process under it at once, as the OOM killer or a
+        lost container would: nothing gets to clean up (RQ's scheduler runs as a child)."""
+        pids = descendants(self.popen.pid)
+        for pid in [self.popen.pid, *pids]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.popen.wait(timeout=10)
+
+
+def descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    todo = [pid]
+    while todo:  # bounded: a process tree is finite and /proc lists each child once
+        kids = children(todo.pop())
+        found.extend(kids)
+        todo.extend(kids)
+    return found
 
 
 def child_env(settings_env: Mapping[str, str]) -> dict[str, str]:

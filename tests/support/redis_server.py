@@ -22,9 +22,19 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, directory: Path, *, appendonly: bool = False, port: int = 0) -> None:
+    """`appendfsync` only matters with `appendonly`: "everysec" (Redis's default) or "always"."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        appendonly: bool = False,
+        appendfsync: str = "everysec",
+        port: int = 0,
+    ) -> None:
         self.directory = directory
         self.appendonly = appendonly
+        self.appendfsync = appendfsync
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -34,7 +44,7 @@ class RedisServer:
 
     def command(self) -> list[str]:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        aof = ["--appendonly", "yes", "--appendfsync", "everysec"] if self.appendonly else []
+        aof = ["--appendonly", "yes", "--appendfsync", self.appendfsync] if self.appendonly else []
         return [
             binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
             "--dir", str(self.directory), "--appendonly", "no", *aof,
