@@ -10,7 +10,6 @@ each, and the ratio tuxhook/bare (target: at least 0.8).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import signal
 import sys
 from collections.abc import Callable
@@ -22,8 +21,8 @@ from bench.load import (
     LoadResult,
     Loopback,
     load_arguments,
+    load_receiver,
     loopback,
-    run_load,
     signed_callbacks,
 )
 from bench.receivers import cpu_seconds
@@ -61,15 +60,7 @@ def measure(start: Starter, args: argparse.Namespace, ctx: Loopback) -> LoadResu
         before = cpu_seconds([proc])
         count = int(CALLBACKS_PER_S * (args.warmup + args.duration))
         bodies = signed_callbacks(ctx.keys.private_key, count)
-        load = asyncio.run(
-            run_load(
-                f"http://127.0.0.1:{port}/v1/callbacks/tuxsuite",
-                bodies,
-                concurrency=args.concurrency,
-                warmup_s=args.warmup,
-                duration_s=args.duration,
-            )
-        )
+        load = load_receiver(port, bodies, args)
         load.cpu_s = cpu_seconds([proc]) - before
     finally:
         proc.signal(signal.SIGTERM)

@@ -112,6 +112,21 @@ async def run_load(
     return result
 
 
+def load_receiver(
+    port: int, bodies: list[tuple[bytes, str]], args: argparse.Namespace
+) -> LoadResult:
+    """`run_load` against the receiver on `port`, with the options of `load_arguments`."""
+    return asyncio.run(
+        run_load(
+            f"http://127.0.0.1:{port}/v1/callbacks/tuxsuite",
+            bodies,
+            concurrency=args.concurrency,
+            warmup_s=args.warmup,
+            duration_s=args.duration,
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Loopback:
     """What a receiver benchmark runs against: its own redis-server, key pair and settings."""

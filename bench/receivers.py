@@ -11,7 +11,6 @@ rounds x 4 x (duration + 2) seconds. Linux only (it reads /proc/net/tcp).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import signal
 import sys
@@ -23,7 +22,13 @@ from statistics import median
 
 from redis import Redis
 
-from bench.load import LoadResult, load_arguments, loopback, run_load, signed_callbacks
+from bench.load import (
+    LoadResult,
+    load_arguments,
+    load_receiver,
+    loopback,
+    signed_callbacks,
+)
 from tests.support.processes import Process, child_env, tuxhook_command, wait_http_ok
 from tests.support.queues import queued_count
 from tests.support.redis_server import free_port
@@ -93,15 +98,7 @@ def measure(mode: Mode, args: argparse.Namespace, ctx: BenchContext) -> LoadResu
     procs = mode.start(ctx.env, port, ctx.logs, mode.processes)
     try:
         cpu_before = cpu_seconds(procs)
-        load = asyncio.run(
-            run_load(
-                f"http://127.0.0.1:{port}/v1/callbacks/tuxsuite",
-                ctx.bodies,
-                concurrency=args.concurrency,
-                warmup_s=args.warmup,
-                duration_s=args.duration,
-            )
-        )
+        load = load_receiver(port, ctx.bodies, args)
         load.cpu_s = cpu_seconds(procs) - cpu_before
     finally:
         for proc in procs:

@@ -13,14 +13,13 @@ Bounded: about rounds x 2 x (warmup + duration + 3) seconds.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import tempfile
 from pathlib import Path
 from statistics import median
 
-from bench.load import LoadResult, run_load, signed_callbacks
+from bench.load import LoadResult, load_receiver, signed_callbacks
 from tests.support.keys import KeyPair, make_key_pair
 from tests.support.processes import start_receiver
 from tests.support.queues import queued_count
@@ -49,15 +48,7 @@ def measure(
         port = free_port()
         receiver = start_receiver(env, port, work / f"receiver-{policy}.log")
         try:
-            load = asyncio.run(
-                run_load(
-                    f"http://127.0.0.1:{port}/v1/callbacks/tuxsuite",
-                    bodies,
-                    concurrency=args.concurrency,
-                    warmup_s=args.warmup,
-                    duration_s=args.duration,
-                )
-            )
+            load = load_receiver(port, bodies, args)
         finally:
             receiver.stop()
         if load.accepted > queued_count(redis.client()):

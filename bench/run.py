@@ -11,6 +11,7 @@ BENCHMARKS = (
     "bench.worker_throughput",  # one worker vs RQ's SimpleWorker on no-op jobs (>= 0.7)
     "bench.tokens",  # token verification vs PyJWT's bare jwt.decode
     "bench.receivers",  # 1 receiver process vs 2 (reuse_port) vs gunicorn
+    "bench.redis_fsync",  # the receiver with Redis appendfsync always vs everysec
 )
 
 
