@@ -18,15 +18,20 @@ class Intake:
         self.enqueuer = enqueuer
 
     async def accept(
-        self, raw: bytes, document: bytes, verified_by: str, auth: dict[str, Any] | None = None
+        self, document: bytes, verified_by: str, auth: dict[str, Any] | None = None
     ) -> Enqueued:
-        """Validate the verified `document` and enqueue it, identified by the raw body's digest."""
+        """Validate the verified `document` and enqueue it, identified by its digest.
+
+        The digest is of what was verified: the raw body, except for TuxSuite's legacy
+        double-encoded form, whose signature covers only the inner string; otherwise a replay
+        re-wrapped in another outer encoding would count as a new delivery.
+        """
         event = parse_event(document)
         structlog.contextvars.bind_contextvars(kind=event.kind, uid=event.uid)
         delivery = Delivery(
             kind=event.kind,
             uid=event.uid,
-            digest=body_digest(raw),
+            digest=body_digest(document),
             body=document.decode("utf-8"),
             received_at=datetime.now(UTC).isoformat(),
             verified_by=verified_by,

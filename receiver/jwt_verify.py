@@ -35,7 +35,7 @@ def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         # One parse for both parts: PyJWT's base64 checks are a large share of a token's cost.
         parts = jwt.decode_complete(token, options={"verify_signature": False})
-    except jwt.PyJWTError as e:
+    except (jwt.PyJWTError, ValueError) as e:  # ValueError: bytes aiohttp read as surrogates
         raise bad_credentials("the token is not a well-formed JWT") from e
     return parts["header"], parts["payload"]
 

@@ -73,10 +73,11 @@ def legacy_inner(raw: bytes) -> bytes | None:
     if not raw.lstrip().startswith(b'"'):
         return None
     try:
-        inner = json.loads(raw)
+        # ValueError covers bad UTF-8 and a lone surrogate the inner string cannot encode.
+        inner = json.loads(raw.decode("utf-8"))
+        return inner.encode("utf-8") if isinstance(inner, str) else None
     except (ValueError, RecursionError):
         return None
-    return inner.encode("utf-8") if isinstance(inner, str) else None
 
 
 def verify_once(keys: Sequence[PublicKey], raw: bytes, signature: bytes) -> Verified | None:

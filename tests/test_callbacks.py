@@ -85,7 +85,14 @@ async def test_legacy_double_encoded_body_is_accepted(
         assert resp.status == 202, await resp.text()
     [job] = queued_jobs(redis_client)
     assert json.loads(delivery_of(job)["body"]) == json.loads(inner)
-    assert delivery_of(job)["digest"] == body_digest(body)
+    assert delivery_of(job)["digest"] == body_digest(inner)  # what the signature covers
+
+    # The same signed inner string in another outer encoding is a replay, not a new delivery.
+    rewrapped = b" " + json.dumps(inner.decode()).replace("/", "\\/").encode()
+    assert rewrapped != body
+    async with receiver.http.post(receiver.at(CALLBACK), data=rewrapped, headers=headers) as resp:
+        assert (resp.status, (await resp.json())["duplicate"]) == (200, True)
+    assert queued_count(redis_client) == 1
 
 
 async def test_chunked_body_within_the_limit_is_accepted(
@@ -128,4 +135,15 @@ async def test_signature_is_checked_before_the_body_is_parsed(
         receiver.at(CALLBACK), data=body, headers=signed_headers(keys, body)
     ) as resp:
         assert (resp.status, (await resp.json())["error"]) == (400, "invalid_json")
+    assert queued_count(redis_client) == 0
+
+
+async def test_an_unverified_string_body_that_cannot_be_encoded_is_a_401(
+    receiver: Receiver, keys: KeyPair, redis_client: Redis
+) -> None:
+    """The legacy fallback decodes the body before any key matched: it must not crash on it."""
+    headers = signed_headers(keys, b"something else")
+    for body in (b'"\\ud800"', '"\u00e9"'.encode("utf-16")):
+        async with receiver.http.post(receiver.at(CALLBACK), data=body, headers=headers) as resp:
+            assert (resp.status, (await resp.json())["error"]) == (401, "bad_signature")
     assert queued_count(redis_client) == 0
