@@ -18,6 +18,7 @@ from shared.constants import SIGNATURE_HEADER
 from shared.settings import Settings
 from tests.conftest import Receiver
 from tests.support.builders import callback, encode, signed_callback, signed_raw
+from tests.support.http import exchange_raw
 from tests.support.keys import KeyPair
 from tests.support.queues import queued_count
 from tests.support.refusals import CALLBACK, assert_refused, check_error, post_callback
@@ -181,12 +182,6 @@ async def test_broken_http_framing_is_400_and_closes(
     receiver: Receiver, keys: KeyPair, redis_client: Redis, framing: str
 ) -> None:
     """aiohttp's parser answers these (in plain text, before any middleware): never a 2xx/5xx."""
-    reader, writer = await asyncio.open_connection(receiver.server.host, receiver.server.port)
-    try:
-        writer.write(raw_request(keys, framing))
-        async with asyncio.timeout(10):
-            answer = await reader.read()
-    finally:
-        writer.close()
+    answer = await exchange_raw(receiver, raw_request(keys, framing))
     assert answer.split(b"\r\n", 1)[0].split(b" ")[1] == b"400", answer[:200]
     assert queued_count(redis_client) == 0

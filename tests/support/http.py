@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -34,3 +35,18 @@ async def post(
         receiver.at(path), data=io.BytesIO(data), headers=headers
     ) as resp:
         return Answer(resp.status, await resp.json(), resp.headers.get("WWW-Authenticate"))
+
+
+RAW_TIMEOUT_S = 10.0  # seconds for the receiver to answer a raw request and close
+
+
+async def exchange_raw(receiver: Receiver, request: bytes) -> bytes:
+    """Send `request` as bytes on a fresh connection (for what aiohttp's client won't send)
+    and return everything the receiver wrote back before closing."""
+    reader, writer = await asyncio.open_connection(receiver.server.host, receiver.server.port)
+    try:
+        writer.write(request)
+        async with asyncio.timeout(RAW_TIMEOUT_S):
+            return await reader.read()
+    finally:
+        writer.close()
