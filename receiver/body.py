@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shared.constants import BODY_CHUNK_BYTES
 from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 
@@ -26,18 +25,20 @@ def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"body is larger than {limit} bytes")
 
 
-async def read_body(request: web.Request, limit: int) -> bytes:
-    """The whole body, or 413 as soon as it passes `limit`, with or without Content-Length."""
+async def read_body(request: web.Request) -> bytes:
+    """The whole body, or 413 as soon as it passes the limit, with or without Content-Length.
+
+    The limit is the application's client_max_size (TUXHOOK_MAX_BODY_BYTES, see app.py), which
+    aiohttp's read() checks after each chunk it receives: a body is refused while it streams.
+    """
+    limit = request.client_max_size
     declared = request.content_length
     if declared is not None and declared > limit:
         raise too_large(limit)
-    chunks, size = [], 0
     try:
-        async for chunk in request.content.iter_chunked(BODY_CHUNK_BYTES):
-            size += len(chunk)
-            if size > limit:
-                raise too_large(limit)
-            chunks.append(chunk)
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge as e:
+        raise too_large(limit) from e
     except web.RequestPayloadError as e:
         # aiohttp decodes Content-Encoding while we read; undecodable input is the sender's fault.
         raise BadRequest(
@@ -45,4 +46,3 @@ async def read_body(request: web.Request, limit: int) -> bytes:
         ) from e
     except (ConnectionError, ValueError) as e:
         raise BadRequest(f"body could not be read: {e}", code="bad_body") from e
-    return b"".join(chunks)

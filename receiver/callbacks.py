@@ -23,7 +23,7 @@ async def tuxsuite_callback(request: web.Request) -> web.Response:
     st = state(request)
     check_media_type(request)
     header = signature_header(request)
-    raw = await read_body(request, st.settings.max_body_bytes)
+    raw = await read_body(request)
     verified = await st.verifier.verify(raw, header)
     # The group may also require a user's credentials in a header of its choosing.
     auth = await st.authenticator.callback_claims(request.headers)

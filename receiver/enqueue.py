@@ -1,10 +1,10 @@
 """Enqueue deliveries as RQ jobs, in batches, without blocking the event loop.
 
-RQ's client is synchronous, so RQ builds each job (pure computation) and the receiver sends it
-with redis.asyncio through RQ's own unique-enqueue Lua script: check, save and push in one
-atomic step, so concurrent redeliveries of one body queue one job. Requests that arrive while a
-batch is in flight share the next pipelined round trip (group commit), and each request is
-answered only once Redis has acknowledged its job.
+RQ's client is synchronous, so the receiver sends each job with redis.asyncio through RQ's own
+unique-enqueue Lua script: check, save and push in one atomic step, so concurrent redeliveries
+of one body queue one job. The job's hash is RQ's, from a template RQ built (job_template.py).
+Requests that arrive while a batch is in flight share the next round trip (group commit), and
+each request is answered only once Redis has acknowledged its job.
 """
 
 from __future__ import annotations
@@ -13,32 +13,24 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import structlog
 from redis.asyncio import Redis as AsyncRedis
-from redis.exceptions import NoScriptError, RedisError
-from rq import Queue, Retry
-from rq.job import Job
-from rq.scripts import UNIQUE_ENQUEUE_SCRIPT, _build_hset_args
-from rq.serializers import JSONSerializer
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import NoScriptError, RedisError, ResponseError
+from rq import Queue
+from rq.scripts import UNIQUE_ENQUEUE_SCRIPT
 
-from shared.constants import (
-    ENQUEUE_BATCH_MAX,
-    HANDLER_PATHS,
-    JOB_FAILURE_TTL_S,
-    JOB_RESULT_TTL_S,
-    QUEUE_NAMES,
-    RETRY_AFTER_S,
-    RETRY_INTERVALS_S,
-)
+from receiver.job_template import JobTemplate, timestamp
+from receiver.resp import command
+from shared.constants import ENQUEUE_BATCH_MAX, KINDS, RETRY_AFTER_S
 from shared.errors import ServiceUnavailable
 from shared.identity import job_id
 from shared.jobs import Delivery
 from shared.redis_conn import connect, connect_async
 
 log = structlog.get_logger("tuxhook.enqueue")
-
-RETRY = Retry(max=len(RETRY_INTERVALS_S), interval=list(RETRY_INTERVALS_S))
 
 
 @dataclass(frozen=True)
@@ -60,7 +52,9 @@ def queue_unavailable(reason: str) -> ServiceUnavailable:
 
 @dataclass(frozen=True)
 class _Pending:
-    job: Job
+    job_id: str
+    queue: str
+    delivery: Delivery
     future: asyncio.Future[Enqueued]
 
 
@@ -71,17 +65,17 @@ class Enqueuer:
         job_timeout_s: int,
         observe_latency: Callable[[float], None] | None = None,
     ) -> None:
-        # RQ's Job and Queue objects want a client; this one only names keys, never does I/O.
+        # RQ's Job wants a client to build the templates; this one never does I/O.
         self._sync = connect(redis_url)
         self.redis: AsyncRedis = connect_async(redis_url)
-        self.job_timeout_s = job_timeout_s
         self.observe_latency = observe_latency
-        self.queues = {
-            name: Queue(name, connection=self._sync, serializer=JSONSerializer)
-            for name in QUEUE_NAMES
+        self.templates = {kind: JobTemplate(kind, job_timeout_s, self._sync) for kind in KINDS}
+        self._sha = self.redis.register_script(UNIQUE_ENQUEUE_SCRIPT).sha.encode()
+        # RQ's enqueue also names the queue in its set of queues, for dashboards and `rq info`.
+        self._announce = {
+            kind: command((b"SADD", Queue.redis_queues_keys.encode(), t.queue_key))
+            for kind, t in self.templates.items()
         }
-        self._script = self.redis.register_script(UNIQUE_ENQUEUE_SCRIPT)
-        self._server_version: tuple[int, int, int] | None = None
         self._waiting: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -93,7 +87,8 @@ class Enqueuer:
         """
         started = time.perf_counter()
         future: asyncio.Future[Enqueued] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Pending(self._job(delivery), future))
+        jid = job_id(delivery.kind, delivery.uid, delivery.digest)
+        self._waiting.append(_Pending(jid, delivery.kind, delivery, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         try:
@@ -102,27 +97,12 @@ class Enqueuer:
             if self.observe_latency is not None:
                 self.observe_latency(time.perf_counter() - started)
 
-    def _job(self, delivery: Delivery) -> Job:
-        return Job.create(
-            HANDLER_PATHS[delivery.kind],
-            kwargs={"delivery": delivery.to_job()},
-            connection=self._sync,
-            serializer=JSONSerializer,
-            id=job_id(delivery.kind, delivery.uid, delivery.digest),
-            timeout=self.job_timeout_s,
-            result_ttl=JOB_RESULT_TTL_S,
-            failure_ttl=JOB_FAILURE_TTL_S,
-            retry=RETRY,
-            description=f"{delivery.kind} {delivery.uid}",
-            origin=delivery.kind,
-        )
-
     async def _flush(self) -> None:
         while self._waiting:
             batch = self._waiting[:ENQUEUE_BATCH_MAX]
             del self._waiting[:ENQUEUE_BATCH_MAX]
             try:
-                outcomes = await self._write([p.job for p in batch])
+                outcomes = await self._write(batch)
             except RedisError as e:
                 outcomes = [queue_unavailable(type(e).__name__)] * len(batch)
             except Exception as e:  # a bug must fail these requests, not strand them
@@ -131,36 +111,37 @@ class Enqueuer:
             for pending, outcome in zip(batch, outcomes, strict=True):
                 _settle(pending.future, outcome)
 
-    async def _write(self, jobs: list[Job]) -> list[Enqueued | ServiceUnavailable]:
-        await self._prepare(jobs)
-        replies = await self._execute(jobs)
+    async def _write(self, batch: list[_Pending]) -> list[Enqueued | ServiceUnavailable]:
+        announce = [self._announce[queue] for queue in {p.queue for p in batch}]
+        stamp = timestamp(datetime.now(UTC))  # each job is stamped with the time it is sent
+        jobs = [
+            self.templates[p.queue].command(self._sha, p.job_id, p.delivery, stamp) for p in batch
+        ]
+        replies = await self._round_trip([*announce, *jobs])
         if any(isinstance(r, NoScriptError) for r in replies):
             await self.redis.script_load(UNIQUE_ENQUEUE_SCRIPT)  # Redis restarted and forgot it
-            replies = await self._execute(jobs)  # safe: none of the first attempt ran
-        return [_outcome(job, reply) for job, reply in zip(jobs, replies, strict=True)]
+            replies = await self._round_trip([*announce, *jobs])  # safe: none of the jobs ran
+        return [_outcome(p, r) for p, r in zip(batch, replies[len(announce) :], strict=True)]
 
-    async def _prepare(self, jobs: list[Job]) -> None:
-        """What RQ's enqueue does to a job before its unique-enqueue script, minus the I/O."""
-        if self._server_version is None:
-            version = (await self.redis.info("server"))["redis_version"]
-            major, minor, patch = (int(part) for part in f"{version}.0.0".split(".")[:3])
-            self._server_version = (major, minor, patch)
-            for q in self.queues.values():
-                q.redis_server_version = self._server_version
-        for job in jobs:
-            self.queues[job.origin]._prepare_for_queue(job)
+    async def _round_trip(self, commands: list[bytes]) -> list[object]:
+        """Send `commands` at once on a pooled connection and read every reply, in order.
 
-    async def _execute(self, jobs: list[Job]) -> list[object]:
-        pipe = self.redis.pipeline(transaction=False)
-        origins = {job.origin for job in jobs}
-        for name in origins:
-            pipe.sadd(Queue.redis_queues_keys, self.queues[name].key)
-        for job in jobs:
-            ttl = job.ttl if job.ttl is not None else -1
-            keys = (job.key, self.queues[job.origin].key)
-            pipe.evalsha(self._script.sha, 2, *keys, job.id, "R", ttl, *_build_hset_args(job))
-        replies: list[object] = await pipe.execute(raise_on_error=False)
-        return replies[len(origins) :]
+        The client's retry policy applies, as it does to redis-py's pipelines: a stale pooled
+        socket after a Redis restart is retried on a new one, and RQ's script makes a job sent
+        twice a duplicate, never a second job.
+        """
+        pool = self.redis.connection_pool
+        conn: AbstractConnection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            replies: list[object] = await conn.retry.call_with_retry(
+                lambda: _exchange(conn, commands), lambda _: conn.disconnect()
+            )
+            return replies
+        except BaseException:
+            await conn.disconnect()  # replies may be left unread: never reuse this socket
+            raise
+        finally:
+            await pool.release(conn)
 
     async def ping(self) -> bool:
         try:
@@ -175,10 +156,21 @@ class Enqueuer:
         self._sync.close()
 
 
-def _outcome(job: Job, reply: object) -> Enqueued | ServiceUnavailable:
+async def _exchange(conn: AbstractConnection, commands: list[bytes]) -> list[object]:
+    await conn.send_packed_command(commands)
+    replies: list[object] = []
+    for _ in commands:
+        try:
+            replies.append(await conn.read_response())
+        except ResponseError as e:
+            replies.append(e)
+    return replies
+
+
+def _outcome(pending: _Pending, reply: object) -> Enqueued | ServiceUnavailable:
     if isinstance(reply, Exception):
         return queue_unavailable(type(reply).__name__)
-    return Enqueued(job.id, job.origin, duplicate=reply == 0)
+    return Enqueued(pending.job_id, pending.queue, duplicate=reply == 0)
 
 
 def _settle(future: asyncio.Future[Enqueued], outcome: Enqueued | ServiceUnavailable) -> None:

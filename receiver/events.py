@@ -23,6 +23,6 @@ async def post_event(request: web.Request) -> web.Response:
     identity = await st.authenticator.authenticate(authorization(request))
     structlog.contextvars.bind_contextvars(user=identity.user)
     check_media_type(request)
-    raw = await read_body(request, st.settings.max_body_bytes)
+    raw = await read_body(request)
     result = await st.intake.accept(raw, identity.verified_by, identity.claims)
     return web.json_response(result.as_json(), status=200 if result.duplicate else 202)

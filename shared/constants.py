@@ -49,9 +49,6 @@ REDIS_SOCKET_TIMEOUT_S: Final = 1.0
 # Seconds the keys URL may take to answer.
 KEYS_FETCH_TIMEOUT_S: Final = 5.0
 
-# Bytes read from the request body at a time.
-BODY_CHUNK_BYTES: Final = 64 * 1024
-
 # Most deliveries the receiver writes to Redis in one pipelined round trip.
 ENQUEUE_BATCH_MAX: Final = 64
 

@@ -51,12 +51,7 @@ def loads_strict(data: bytes | str) -> Any:
     except UnicodeDecodeError as e:
         raise InvalidJSON("body is not valid UTF-8") from e
     try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_reject_duplicates,
-            parse_constant=_no_constant,
-            parse_float=_finite_float,
-        )
+        value = _DECODER.decode(text)
     except RecursionError as e:
         raise InvalidJSON(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from e
     except ValueError as e:
@@ -94,6 +89,12 @@ def _finite_float(literal: str) -> float:
     if not math.isfinite(value):
         raise InvalidJSON(f"number {literal[:32]} is out of range")
     return value
+
+
+# One decoder for every document: json.loads(..., hooks) would build a new one each time.
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_reject_duplicates, parse_constant=_no_constant, parse_float=_finite_float
+)
 
 
 def validate_event(doc: Any) -> Event:
