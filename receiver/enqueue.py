@@ -19,11 +19,9 @@ import structlog
 from redis.asyncio import Redis as AsyncRedis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError, RedisError, ResponseError
-from rq import Queue
-from rq.scripts import UNIQUE_ENQUEUE_SCRIPT
 
+from receiver.enqueue_script import BATCH_ENQUEUE_SCRIPT, batch_command
 from receiver.job_template import JobTemplate, timestamp
-from receiver.resp import command
 from shared.constants import ENQUEUE_BATCH_MAX, KINDS, RETRY_AFTER_S
 from shared.errors import ServiceUnavailable
 from shared.identity import job_id
@@ -70,12 +68,7 @@ class Enqueuer:
         self.redis: AsyncRedis = connect_async(redis_url)
         self.observe_latency = observe_latency
         self.templates = {kind: JobTemplate(kind, job_timeout_s, self._sync) for kind in KINDS}
-        self._sha = self.redis.register_script(UNIQUE_ENQUEUE_SCRIPT).sha.encode()
-        # RQ's enqueue also names the queue in its set of queues, for dashboards and `rq info`.
-        self._announce = {
-            kind: command((b"SADD", Queue.redis_queues_keys.encode(), t.queue_key))
-            for kind, t in self.templates.items()
-        }
+        self._sha = self.redis.register_script(BATCH_ENQUEUE_SCRIPT).sha.encode()
         self._waiting: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -112,33 +105,32 @@ class Enqueuer:
                 _settle(pending.future, outcome)
 
     async def _write(self, batch: list[_Pending]) -> list[Enqueued | ServiceUnavailable]:
-        announce = [self._announce[queue] for queue in {p.queue for p in batch}]
         stamp = timestamp(datetime.now(UTC))  # each job is stamped with the time it is sent
-        jobs = [
-            self.templates[p.queue].command(self._sha, p.job_id, p.delivery, stamp) for p in batch
-        ]
-        replies = await self._round_trip([*announce, *jobs])
-        if any(isinstance(r, NoScriptError) for r in replies):
-            await self.redis.script_load(UNIQUE_ENQUEUE_SCRIPT)  # Redis restarted and forgot it
-            replies = await self._round_trip([*announce, *jobs])  # safe: none of the jobs ran
-        return [_outcome(p, r) for p, r in zip(batch, replies[len(announce) :], strict=True)]
+        jobs = [self.templates[p.queue].job(p.job_id, p.delivery, stamp) for p in batch]
+        packed = batch_command(self._sha, jobs)
+        try:
+            replies = await self._round_trip(packed)
+        except NoScriptError:
+            await self.redis.script_load(BATCH_ENQUEUE_SCRIPT)  # Redis restarted and forgot it
+            replies = await self._round_trip(packed)  # safe: the first attempt did not run
+        return [_outcome(p, r) for p, r in zip(batch, replies, strict=True)]
 
-    async def _round_trip(self, commands: list[bytes]) -> list[object]:
-        """Send `commands` at once on a pooled connection and read every reply, in order.
+    async def _round_trip(self, packed: bytes) -> list[object]:
+        """Send the batch's command on a pooled connection and read its reply.
 
-        The client's retry policy applies, as it does to redis-py's pipelines: a stale pooled
-        socket after a Redis restart is retried on a new one, and RQ's script makes a job sent
-        twice a duplicate, never a second job.
+        The client's retry policy applies, as to any redis-py command: a stale pooled socket
+        after a Redis restart is retried on a new one, and RQ's script makes a job sent twice
+        a duplicate, never a second job.
         """
         pool = self.redis.connection_pool
         conn: AbstractConnection = await pool.get_connection()  # type: ignore[no-untyped-call]
         try:
             replies: list[object] = await conn.retry.call_with_retry(
-                lambda: _exchange(conn, commands), lambda _: conn.disconnect()
+                lambda: _exchange(conn, packed), lambda _: conn.disconnect()
             )
             return replies
         except BaseException:
-            await conn.disconnect()  # replies may be left unread: never reuse this socket
+            await conn.disconnect()  # a reply may be left unread: never reuse this socket
             raise
         finally:
             await pool.release(conn)
@@ -156,20 +148,15 @@ class Enqueuer:
         self._sync.close()
 
 
-async def _exchange(conn: AbstractConnection, commands: list[bytes]) -> list[object]:
-    await conn.send_packed_command(commands)
-    replies: list[object] = []
-    for _ in commands:
-        try:
-            replies.append(await conn.read_response())
-        except ResponseError as e:
-            replies.append(e)
+async def _exchange(conn: AbstractConnection, packed: bytes) -> list[object]:
+    await conn.send_packed_command(packed)
+    replies = await conn.read_response()  # an error reply raises ResponseError
+    if not isinstance(replies, list):
+        raise ResponseError(f"the enqueue script answered {type(replies).__name__}, not a list")
     return replies
 
 
-def _outcome(pending: _Pending, reply: object) -> Enqueued | ServiceUnavailable:
-    if isinstance(reply, Exception):
-        return queue_unavailable(type(reply).__name__)
+def _outcome(pending: _Pending, reply: object) -> Enqueued:
     return Enqueued(pending.job_id, pending.queue, duplicate=reply == 0)
 
 

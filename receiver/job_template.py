@@ -1,7 +1,7 @@
 """RQ's job hash for a delivery: built by RQ once per kind, filled in per delivery.
 
 RQ's Job.create and to_dict cost about 40 µs a job (a runtime Protocol check, every field
-formatted again), a sixth of a callback's CPU. A delivery changes only the fields in VARYING;
+formatted again, zlib), a sixth of a callback's CPU. A delivery changes only the fields in VARYING;
 every other field of the hash comes from a job RQ itself built, so what Redis holds is what
 RQ's own enqueue writes (tests/test_job_template.py compares the two field by field).
 """
@@ -9,7 +9,6 @@ RQ's own enqueue writes (tests/test_job_template.py compares the two field by fi
 from __future__ import annotations
 
 import json
-import zlib
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +19,8 @@ from rq.scripts import _build_hset_args
 from rq.serializers import JSONSerializer
 from rq.utils import utcformat
 
-from receiver.resp import Bulk, command
+from receiver.enqueue_script import JobArgs
+from receiver.resp import Bulk
 from shared.constants import (
     HANDLER_PATHS,
     JOB_FAILURE_TTL_S,
@@ -72,7 +72,7 @@ def _utf8(value: str | bytes) -> bytes:
 
 
 class JobTemplate:
-    """The EVALSHA of RQ's unique-enqueue script for one kind, its constant part encoded once."""
+    """RQ's unique-enqueue script arguments for one kind's jobs, the constant ones encoded once."""
 
     def __init__(self, kind: str, job_timeout_s: int, connection: Redis) -> None:
         example = Delivery(kind, "template", "0" * 64, "{}", "", "")
@@ -91,17 +91,20 @@ class JobTemplate:
             for part in (name, value)
         )
 
-    def command(self, sha: bytes, job_id: str, delivery: Delivery, stamp: bytes) -> bytes:
-        """EVALSHA sha 2 <job key> <queue key> <id> R -1 <fields...>: RQ's unique enqueue,
-        the job made and enqueued at `stamp` (see `timestamp`)."""
-        # What JSONSerializer.dumps makes of the job's (func, instance, args, kwargs).
+    def job(self, job_id: str, delivery: Delivery, stamp: bytes) -> JobArgs:
+        """The keys and RQ's script arguments (id, push right, no ttl, the hash) of a job
+        made and enqueued at `stamp` (see `timestamp`)."""
+        # What JSONSerializer.dumps makes of the job's (func, instance, args, kwargs). RQ would
+        # zlib it, which costs a callback more than its whole Redis round trip (5-20 µs, most of
+        # it zlib's set-up); RQ reads uncompressed data as well (Job.restore), and the worker's
+        # RQ rewrites the hash, compressed, when the job ends: only queued jobs stay larger.
         data = json.dumps((self.func, None, (), {"delivery": delivery.to_job()})).encode()
-        key = (Job.redis_job_namespace_prefix + job_id).encode()
-        head = (b"EVALSHA", sha, b"2", key, self.queue_key, job_id.encode(), b"R", b"-1")
-        varying = (
+        varying = Bulk.of((
+            job_id.encode(), b"R", b"-1",
             b"created_at", stamp,
             b"enqueued_at", stamp,
-            b"data", zlib.compress(data),
+            b"data", data,
             b"description", description(delivery).encode(),
-        )  # fmt: skip
-        return command((*head, *varying), self.constant)
+        ))  # fmt: skip
+        key = (Job.redis_job_namespace_prefix + job_id).encode()
+        return JobArgs(key, self.queue_key, Bulk.join((varying, self.constant)))

@@ -7,12 +7,14 @@ import enum
 import json
 import secrets
 import string
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from shared.constants import SIGNATURE_HEADER
 from shared.identity import body_digest, job_id
+from shared.jobs import Delivery
 from tests.support.keys import KeyPair
 
 # Copies of ../shared/samples, so the tests do not depend on what lies beside the checkout.
@@ -107,3 +109,18 @@ def nested(depth: int, leaf: str = "0") -> bytes:
 def job_id_of(doc: dict[str, Any]) -> str:
     """The RQ job id the receiver gives `doc` when it arrives encoded by `encode`."""
     return job_id(doc["kind"], doc["status"]["uid"], body_digest(encode(doc)))
+
+
+def new_delivery(kind: str) -> Delivery:
+    """A verified delivery of a fresh callback, as the receiver hands it to the enqueuer."""
+    uid = new_uid()
+    body = encode(callback(kind, uid=uid))
+    return Delivery(
+        kind=kind,
+        uid=uid,
+        digest=body_digest(body),
+        body=body.decode(),
+        received_at=datetime.now(UTC).isoformat(),
+        verified_by="key:SHA256:test",
+        auth={"iss": "tests", "pull-request": 7},
+    )
