@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from receiver.body import check_media_type, read_body
-from receiver.state import state
+from receiver.state import LOG_FIELDS, state
 from shared.constants import SIGNATURE_HEADER
 from shared.errors import Unauthorized
 
@@ -28,5 +28,5 @@ async def tuxsuite_callback(request: web.Request) -> web.Response:
     # The group may also require a user's credentials in a header of its choosing.
     auth = await st.authenticator.callback_claims(request.headers)
     by = f"key:{verified.key_fingerprint}"
-    result = await st.intake.accept(verified.document, by, auth)
+    result = await st.intake.accept(verified.document, by, auth, request[LOG_FIELDS])
     return web.json_response(result.as_json(), status=200 if result.duplicate else 202)

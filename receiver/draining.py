@@ -10,8 +10,6 @@ until the requests it is handling are done, and only then lets aiohttp close con
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from aiohttp import web
 
@@ -23,16 +21,15 @@ class InFlight:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    @contextmanager
-    def track(self) -> Iterator[None]:
+    def enter(self) -> None:
+        """A request begins; each is followed by one `leave`."""
         self.count += 1
         self._idle.clear()
-        try:
-            yield
-        finally:
-            self.count -= 1
-            if self.count == 0:
-                self._idle.set()
+
+    def leave(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
 
     async def drain(self, timeout_s: float) -> bool:
         """Stop taking new work and wait for the requests in flight; False if time ran out."""

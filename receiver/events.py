@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import structlog
 from aiohttp import web
 
 from receiver.body import check_media_type, read_body
 from receiver.rejections import bad_credentials
-from receiver.state import state
+from receiver.state import LOG_FIELDS, state
 
 
 def authorization(request: web.Request) -> str | None:
@@ -21,8 +20,8 @@ async def post_event(request: web.Request) -> web.Response:
     st = state(request)
     # Credentials first: a stranger learns nothing about what the body should have been.
     identity = await st.authenticator.authenticate(authorization(request))
-    structlog.contextvars.bind_contextvars(user=identity.user)
+    request[LOG_FIELDS]["user"] = identity.user
     check_media_type(request)
     raw = await read_body(request)
-    result = await st.intake.accept(raw, identity.verified_by, identity.claims)
+    result = await st.intake.accept(raw, identity.verified_by, identity.claims, request[LOG_FIELDS])
     return web.json_response(result.as_json(), status=200 if result.duplicate else 202)

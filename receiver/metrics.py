@@ -13,7 +13,6 @@ import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import structlog
 from aiohttp import web
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -32,7 +31,7 @@ from prometheus_client.metrics_core import (
 from redis import Redis
 from redis.exceptions import RedisError
 
-from receiver.state import STATE, state
+from receiver.state import LOG_FIELDS, STATE, state
 from shared.constants import ENQUEUE_LATENCY_BUCKETS_S, JOB_OUTCOMES, KINDS, QUEUE_NAMES
 from shared.job_metrics import JobSeries, read_series
 from shared.queue_status import QueueStatus, queue_status, workers_alive
@@ -95,9 +94,8 @@ def observe_request(request: web.Request, status: int, outcome: str) -> None:
     st = request.app.get(STATE)
     if st is None:
         return
-    # The intake binds the kind for the request's log line as soon as it has parsed it.
-    kind = structlog.contextvars.get_contextvars().get("kind")
-    st.metrics.observe_callback(kind, status, outcome)
+    # The intake notes the kind for the request's log line as soon as it has parsed it.
+    st.metrics.observe_callback(request[LOG_FIELDS].get("kind"), status, outcome)
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from receiver.draining import IN_FLIGHT
 from receiver.metrics import observe_request
+from receiver.state import LOG_FIELDS
 from shared.errors import TuxhookError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -68,9 +69,13 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     request_id = _request_id(request)
     structlog.contextvars.bind_contextvars(request_id=request_id)
     started = time.perf_counter()
+    fields = request[LOG_FIELDS] = {}
     in_flight = request.app[IN_FLIGHT]
-    with in_flight.track():
+    in_flight.enter()
+    try:
         response, outcome = await _respond(request, handler)
+    finally:
+        in_flight.leave()
     if in_flight.stopping:
         # Draining: the sender's next request should open a connection to a running receiver.
         response.force_close()
@@ -79,6 +84,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     observe_request(request, response.status, outcome)
     log.info(
         "request",
+        **fields,
         method=request.method,
         path=request.path,
         status=response.status,

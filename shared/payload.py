@@ -44,12 +44,16 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def loads_strict(data: bytes | str) -> Any:
-    """Decode JSON: UTF-8 only, no duplicate keys, only finite numbers, depth <= MAX_JSON_DEPTH."""
+def utf8(data: bytes) -> str:
     try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InvalidJSON("body is not valid UTF-8") from e
+
+
+def loads_strict(data: bytes | str) -> Any:
+    """Decode JSON: UTF-8 only, no duplicate keys, only finite numbers, depth <= MAX_JSON_DEPTH."""
+    text = utf8(data) if isinstance(data, bytes) else data
     try:
         value = _DECODER.decode(text)
     except RecursionError as e:

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
+from structlog.testing import capture_logs
 
 from shared.settings import Settings
 from tests.conftest import serving
-from tests.support.builders import signed_callback
+from tests.support.builders import new_uid, signed_callback
 from tests.support.keys import KeyPair
 from tests.support.queues import queued_count
 from tests.support.redis_server import RedisServer
@@ -77,3 +79,19 @@ async def test_hung_redis_answers_503_not_a_hang(
         async with served.http.post(served.at(CALLBACK), data=body, headers=headers) as resp:
             assert resp.status in (200, 202)
     assert queued_count(own_redis.client()) == 1
+
+
+async def test_the_line_of_a_callback_refused_for_the_outage_names_its_kind_and_uid(
+    own_redis: RedisServer, settings_env: dict[str, str], keys: KeyPair
+) -> None:
+    settings_env["TUXHOOK_REDIS_URL"] = own_redis.url
+    uid = new_uid()
+    body, headers = signed_callback(keys, kind="plan", uid=uid)
+    async with serving(Settings.from_env(settings_env)) as served:
+        own_redis.stop()
+        with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as entries:
+            async with served.http.post(served.url + CALLBACK, data=body, headers=headers) as r:
+                assert r.status == 503
+    [line] = [entry for entry in entries if entry["event"] == "request"]
+    assert (line["kind"], line["uid"], line["outcome"]) == ("plan", uid, "queue_unavailable")
+    assert "job_id" not in line

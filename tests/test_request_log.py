@@ -13,8 +13,9 @@ from redis import Redis
 from structlog.testing import capture_logs
 
 from shared.constants import SIGNATURE_HEADER
+from shared.identity import body_digest, job_id
 from tests.conftest import Receiver
-from tests.support.builders import signed_callback, signed_raw
+from tests.support.builders import new_uid, signed_callback, signed_raw
 from tests.support.keys import KeyPair
 from tests.support.processes import start_receiver
 from tests.support.redis_server import free_port
@@ -92,3 +93,27 @@ async def test_receiver_process_logs_no_signature(
     assert [line["status"] for line in posts] == [202, 401]
     output = process.output()
     assert not [part for part in fragments(headers[SIGNATURE_HEADER]) if part in output]
+
+
+async def test_the_request_line_names_the_request_and_what_it_queued(
+    receiver: Receiver, keys: KeyPair, redis_client: Redis
+) -> None:
+    """One line per request: its id, method, path, kind, uid, job, outcome and duration."""
+    uid = new_uid()
+    body, headers = signed_callback(keys, kind="test", uid=uid)
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as entries:
+        for _ in range(2):
+            assert (await post_callback(receiver, body, headers))[0] in (200, 202)
+    lines = [entry for entry in entries if entry["event"] == "request"]
+    assert [line["duplicate"] for line in lines] == [False, True]
+    for line in lines:
+        assert (line["method"], line["path"], line["kind"], line["uid"]) == (
+            "POST",
+            CALLBACK,
+            "test",
+            uid,
+        )
+        assert line["job_id"] == job_id("test", uid, body_digest(body))
+        assert line["outcome"] == "ok"
+        assert line["duration_ms"] > 0
+    assert len({line["request_id"] for line in lines}) == 2
