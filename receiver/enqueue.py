@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import structlog
 from redis.asyncio import Redis as AsyncRedis
@@ -21,7 +22,7 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from receiver.enqueue_script import BATCH_ENQUEUE_SCRIPT, batch_command
-from receiver.job_template import JobTemplate, timestamp
+from receiver.job_template import JobTemplate, made_at
 from shared.constants import ENQUEUE_BATCH_MAX, KINDS, RETRY_AFTER_S
 from shared.errors import ServiceUnavailable
 from shared.identity import job_id
@@ -48,8 +49,7 @@ def queue_unavailable(reason: str) -> ServiceUnavailable:
     )
 
 
-@dataclass(frozen=True)
-class _Pending:
+class _Pending(NamedTuple):
     job_id: str
     queue: str
     delivery: Delivery
@@ -105,8 +105,8 @@ class Enqueuer:
                 _settle(pending.future, outcome)
 
     async def _write(self, batch: list[_Pending]) -> list[Enqueued | ServiceUnavailable]:
-        stamp = timestamp(datetime.now(UTC))  # each job is stamped with the time it is sent
-        jobs = [self.templates[p.queue].job(p.job_id, p.delivery, stamp) for p in batch]
+        made = made_at(datetime.now(UTC))  # each job is stamped with the time it is sent
+        jobs = [self.templates[p.queue].job(p.job_id, p.delivery, made) for p in batch]
         packed = batch_command(self._sha, jobs)
         try:
             replies = await self._round_trip(packed)

@@ -12,7 +12,7 @@ reply instead of one per job; each job is still checked, saved and pushed atomic
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rq import Queue
 from rq.scripts import UNIQUE_ENQUEUE_SCRIPT
@@ -36,9 +36,8 @@ return replies
 """
 
 
-@dataclass(frozen=True)
-class JobArgs:
-    """One job's part of the batch: its two keys, and RQ's ARGV for it, encoded."""
+class JobArgs(NamedTuple):
+    """One job's part of the batch: its two keys, and its ARGV (the count first), encoded."""
 
     job_key: bytes
     queue_key: bytes
@@ -47,8 +46,7 @@ class JobArgs:
 
 def batch_command(sha: bytes, jobs: Sequence[JobArgs]) -> bytes:
     keys = [Queue.redis_queues_keys.encode()]
-    argv: list[Bulk] = []
     for job in jobs:
         keys += (job.job_key, job.queue_key)
-        argv += (Bulk.of((b"%d" % job.argv.count,)), job.argv)
-    return command((b"EVALSHA", sha, b"%d" % len(keys), *keys), Bulk.join(argv))
+    argv = Bulk(b"".join(job.argv.wire for job in jobs), sum(job.argv.size for job in jobs))
+    return command((b"EVALSHA", sha, b"%d" % len(keys), *keys), argv)

@@ -20,7 +20,7 @@ from rq.serializers import JSONSerializer
 from rq.utils import utcformat
 
 from receiver.enqueue_script import JobArgs
-from receiver.resp import Bulk
+from receiver.resp import Bulk, bulk
 from shared.constants import (
     HANDLER_PATHS,
     JOB_FAILURE_TTL_S,
@@ -61,9 +61,13 @@ def hash_fields(job: Job) -> dict[str, Any]:
     return dict(zip(args[::2], args[1::2], strict=True))
 
 
-def timestamp(now: datetime) -> bytes:
-    """A time as RQ writes it in a job's hash."""
-    return utcformat(now).encode()
+def made_at(now: datetime) -> Bulk:
+    """A job's created_at and enqueued_at fields, as RQ writes them."""
+    stamp = utcformat(now).encode()
+    return Bulk.of((b"created_at", stamp, b"enqueued_at", stamp))
+
+
+_DATA, _DESCRIPTION = bulk(b"data"), bulk(b"description")
 
 
 def _utf8(value: str | bytes) -> bytes:
@@ -84,27 +88,31 @@ class JobTemplate:
             raise RuntimeError(f"RQ's job hash has changed: no {missing} or a ttl")
         self.func = HANDLER_PATHS[kind]
         self.queue_key = Queue(kind, connection=connection).key.encode()
-        self.constant = Bulk.of(
+        constant = [
             _utf8(part)
             for name, value in fields.items()
             if name not in VARYING
             for part in (name, value)
-        )
+        ]
+        # The job's ARGV: how many arguments follow, the job id, push right, no ttl, the hash.
+        self._argc = 3 + 2 * len(VARYING) + len(constant)
+        self._count = bulk(b"%d" % self._argc)
+        self._push = bulk(b"R") + bulk(b"-1")
+        self._constant = b"".join(map(bulk, constant))
 
-    def job(self, job_id: str, delivery: Delivery, stamp: bytes) -> JobArgs:
-        """The keys and RQ's script arguments (id, push right, no ttl, the hash) of a job
-        made and enqueued at `stamp` (see `timestamp`)."""
+    def job(self, job_id: str, delivery: Delivery, made: Bulk) -> JobArgs:
+        """The keys and ARGV of a job; `made` is its created_at and enqueued_at (`made_at`)."""
         # What JSONSerializer.dumps makes of the job's (func, instance, args, kwargs). RQ would
         # zlib it, which costs a callback more than its whole Redis round trip (5-20 µs, most of
         # it zlib's set-up); RQ reads uncompressed data as well (Job.restore), and the worker's
         # RQ rewrites the hash, compressed, when the job ends: only queued jobs stay larger.
         data = json.dumps((self.func, None, (), {"delivery": delivery.to_job()})).encode()
-        varying = Bulk.of((
-            job_id.encode(), b"R", b"-1",
-            b"created_at", stamp,
-            b"enqueued_at", stamp,
-            b"data", data,
-            b"description", description(delivery).encode(),
-        ))  # fmt: skip
+        wire = (
+            self._count, bulk(job_id.encode()), self._push,
+            made.wire,
+            _DATA, bulk(data),
+            _DESCRIPTION, bulk(description(delivery).encode()),
+            self._constant,
+        )  # fmt: skip
         key = (Job.redis_job_namespace_prefix + job_id).encode()
-        return JobArgs(key, self.queue_key, Bulk.join((varying, self.constant)))
+        return JobArgs(key, self.queue_key, Bulk(b"".join(wire), 1 + self._argc))

@@ -7,29 +7,26 @@ constant ones be encoded once (`Bulk`), so a job costs only what differs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Bulk:
+def bulk(arg: bytes) -> bytes:
+    """One argument, encoded."""
+    return b"$%d\r\n%b\r\n" % (len(arg), arg)
+
+
+class Bulk(NamedTuple):
     """Arguments already encoded, and how many there are."""
 
     wire: bytes
-    count: int
+    size: int  # arguments
 
     @classmethod
-    def of(cls, args: Iterable[bytes]) -> Bulk:
-        parts = [b"$%d\r\n%b\r\n" % (len(arg), arg) for arg in args]
-        return cls(b"".join(parts), len(parts))
-
-    @classmethod
-    def join(cls, parts: Iterable[Bulk]) -> Bulk:
-        parts = list(parts)
-        return cls(b"".join(p.wire for p in parts), sum(p.count for p in parts))
+    def of(cls, args: Sequence[bytes]) -> Bulk:
+        return cls(b"".join(map(bulk, args)), len(args))
 
 
-def command(args: Iterable[bytes], tail: Bulk = Bulk(b"", 0)) -> bytes:
+def command(args: Sequence[bytes], tail: Bulk) -> bytes:
     """One command: `args`, then the pre-encoded `tail`."""
-    head = Bulk.of(args)
-    return b"*%d\r\n%b%b" % (head.count + tail.count, head.wire, tail.wire)
+    return b"*%d\r\n%b%b" % (len(args) + tail.size, b"".join(map(bulk, args)), tail.wire)
