@@ -23,7 +23,7 @@ from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from receiver.enqueue_script import BATCH_ENQUEUE_SCRIPT, batch_command
 from receiver.job_template import JobTemplate, made_at
-from shared.constants import ENQUEUE_BATCH_MAX, KINDS, RETRY_AFTER_S
+from shared.constants import ENQUEUE_BATCH_MAX, ENQUEUE_BATCHES_IN_FLIGHT, KINDS, RETRY_AFTER_S
 from shared.errors import ServiceUnavailable
 from shared.identity import job_id
 from shared.jobs import Delivery
@@ -70,7 +70,7 @@ class Enqueuer:
         self.templates = {kind: JobTemplate(kind, job_timeout_s, self._sync) for kind in KINDS}
         self._sha = self.redis.register_script(BATCH_ENQUEUE_SCRIPT).sha.encode()
         self._waiting: list[_Pending] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
 
     async def enqueue(self, delivery: Delivery) -> Enqueued:
         """Queue `delivery` once; returns only after Redis has acknowledged it.
@@ -82,8 +82,10 @@ class Enqueuer:
         future: asyncio.Future[Enqueued] = asyncio.get_running_loop().create_future()
         jid = job_id(delivery.kind, delivery.uid, delivery.digest)
         self._waiting.append(_Pending(jid, delivery.kind, delivery, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+        if len(self._flushers) < ENQUEUE_BATCHES_IN_FLIGHT:
+            flusher = asyncio.create_task(self._flush())
+            self._flushers.add(flusher)
+            flusher.add_done_callback(self._flushers.discard)
         try:
             return await future
         finally:
@@ -142,8 +144,7 @@ class Enqueuer:
             return False
 
     async def close(self) -> None:
-        if self._flusher is not None:
-            await asyncio.gather(self._flusher, return_exceptions=True)
+        await asyncio.gather(*self._flushers, return_exceptions=True)
         await self.redis.aclose()
         self._sync.close()
 

@@ -49,8 +49,10 @@ REDIS_SOCKET_TIMEOUT_S: Final = 1.0
 # Seconds the keys URL may take to answer.
 KEYS_FETCH_TIMEOUT_S: Final = 5.0
 
-# Most deliveries the receiver writes to Redis in one pipelined round trip.
+# Most deliveries the receiver writes to Redis in one round trip, and most such round trips
+# at a time: while one batch waits for Redis, the next is already on its way.
 ENQUEUE_BATCH_MAX: Final = 64
+ENQUEUE_BATCHES_IN_FLIGHT: Final = 2
 
 # Rows per page of GET /v1/outcomes: default and largest.
 OUTCOMES_PAGE_DEFAULT: Final = 50
