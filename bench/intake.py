@@ -14,12 +14,13 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from statistics import median
 
 from bench.bare_receiver import BARE_LIST
 from bench.load import (
+    CALLBACKS_PER_S,
     LoadResult,
     Loopback,
+    Summary,
     load_arguments,
     load_receiver,
     loopback,
@@ -32,7 +33,6 @@ from tests.support.queues import queued_count
 from tests.support.redis_server import free_port
 from tests.support.sockets import listening_sockets, wait_until
 
-CALLBACKS_PER_S = 8000  # callbacks signed per second of load: more than one process can take
 Starter = Callable[[dict[str, str], KeyPair, int, Path], Process]
 
 
@@ -72,19 +72,13 @@ def measure(start: Starter, args: argparse.Namespace, ctx: Loopback) -> LoadResu
 
 
 def report(results: dict[str, list[LoadResult]]) -> None:
-    header = f"{'receiver':<22}{'callbacks/s':>13}{'(min-max)':>13}{'p50 ms':>9}{'p99 ms':>9}"
-    print(f"{header}{'cpu ms/cb':>11}")
-    rate, cpu = {}, {}
-    for name, runs in results.items():
-        rate[name] = median(r.rate for r in runs)
-        cpu[name] = median(r.cpu_ms_per_callback for r in runs)
-        spread = f"{min(r.rate for r in runs):.0f}-{max(r.rate for r in runs):.0f}"
-        p50 = median(r.percentile_ms(0.5) for r in runs)
-        p99 = median(r.percentile_ms(0.99) for r in runs)
-        print(f"{name:<22}{rate[name]:>13.0f}{spread:>13}{p50:>9.1f}{p99:>9.1f}{cpu[name]:>11.3f}")
-    bare, ours = MODES
-    print(f"ratio tuxhook/bare, callbacks/s: {rate[ours] / rate[bare]:.2f}  (target >= 0.80)")
-    print(f"ratio bare/tuxhook, CPU per callback: {cpu[bare] / cpu[ours]:.2f}")
+    print(f"{'receiver':<22}{Summary.HEADER}{'cpu ms/cb':>11}")
+    summary = {name: Summary.of(runs) for name, runs in results.items()}
+    for name, m in summary.items():
+        print(f"{name:<22}{m.columns}{m.cpu_ms:>11.3f}{m.note}")
+    bare, ours = (summary[name] for name in MODES)
+    print(f"ratio tuxhook/bare, callbacks/s: {ours.rate / bare.rate:.2f}  (target >= 0.80)")
+    print(f"ratio bare/tuxhook, CPU per callback: {bare.cpu_ms / ours.cpu_ms:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import median
 
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -23,6 +24,11 @@ from tests.support.keys import KeyPair, make_key_pair
 from tests.support.redis_server import RedisServer
 
 UID_PLACEHOLDER = "U" * 27  # as long as TuxSuite's KSUIDs
+
+
+# Callbacks signed per second of load: more than the machine's load generator can post, so that
+# no run ends for want of them (load.py reports one that does: `exhausted`).
+CALLBACKS_PER_S = 12_000
 
 
 def signed_callbacks(key: ec.EllipticCurvePrivateKey, count: int) -> list[tuple[bytes, str]]:
@@ -58,6 +64,31 @@ class LoadResult:
         if not ordered:
             return float("nan")
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The medians of a mode's rounds, as every receiver benchmark prints them."""
+
+    rate: float
+    cpu_ms: float
+    columns: str  # callbacks/s, (min-max), p50 ms, p99 ms
+    note: str  # what to print after the line: whether a round ran out of signed callbacks
+
+    HEADER = f"{'callbacks/s':>13}{'(min-max)':>13}{'p50 ms':>9}{'p99 ms':>9}"
+
+    @classmethod
+    def of(cls, runs: list[LoadResult]) -> Summary:
+        rate = median(r.rate for r in runs)
+        spread = f"{min(r.rate for r in runs):.0f}-{max(r.rate for r in runs):.0f}"
+        p50 = median(r.percentile_ms(0.50) for r in runs)
+        p99 = median(r.percentile_ms(0.99) for r in runs)
+        return cls(
+            rate,
+            median(r.cpu_ms_per_callback for r in runs),
+            f"{rate:>13.0f}{spread:>13}{p50:>9.1f}{p99:>9.1f}",
+            " (ran out of callbacks)" if any(r.exhausted for r in runs) else "",
+        )
 
 
 @dataclass

@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import median
 
 from redis import Redis
 
 from bench.load import (
+    CALLBACKS_PER_S,
     LoadResult,
+    Summary,
     load_arguments,
     load_receiver,
     loopback,
@@ -33,8 +34,6 @@ from tests.support.processes import Process, child_env, tuxhook_command, wait_ht
 from tests.support.queues import queued_count
 from tests.support.redis_server import free_port
 from tests.support.sockets import children, listening_sockets, wait_until
-
-CALLBACKS_PER_S = 6000  # callbacks signed per second of load: more than one host can take
 
 
 @dataclass(frozen=True)
@@ -121,23 +120,12 @@ def rounds(args: argparse.Namespace, ctx: BenchContext) -> list[list[LoadResult]
 
 
 def report(results: list[list[LoadResult]]) -> None:
-    print(
-        f"{'mode':<26}{'procs':>6}{'callbacks/s':>13}{'(min-max)':>13}"
-        f"{'p50 ms':>9}{'p99 ms':>9}{'cpu ms/cb':>11}"
-    )
+    print(f"{'mode':<26}{'procs':>6}{Summary.HEADER}{'cpu ms/cb':>11}")
     rates = []
     for mode, runs in zip(MODES, results, strict=True):
-        rate = median(r.rate for r in runs)
-        rates.append(rate)
-        spread = f"{min(r.rate for r in runs):.0f}-{max(r.rate for r in runs):.0f}"
-        p50 = median(r.percentile_ms(0.50) for r in runs)
-        p99 = median(r.percentile_ms(0.99) for r in runs)
-        cpu = median(r.cpu_ms_per_callback for r in runs)
-        note = " (ran out of callbacks)" if any(r.exhausted for r in runs) else ""
-        print(
-            f"{mode.name:<26}{mode.processes:>6}{rate:>13.0f}{spread:>13}"
-            f"{p50:>9.1f}{p99:>9.1f}{cpu:>11.2f}{note}"
-        )
+        m = Summary.of(runs)
+        rates.append(m.rate)
+        print(f"{mode.name:<26}{mode.processes:>6}{m.columns}{m.cpu_ms:>11.2f}{m.note}")
     single, reuse, guni1, guni2 = rates
     print(f"reuse_port, 2 processes vs 1:      x{reuse / single:.2f}")
     print(f"gunicorn, 2 workers vs 1:          x{guni2 / guni1:.2f}")

@@ -19,14 +19,13 @@ import tempfile
 from pathlib import Path
 from statistics import median
 
-from bench.load import LoadResult, load_receiver, signed_callbacks
+from bench.load import CALLBACKS_PER_S, LoadResult, Summary, load_receiver, signed_callbacks
 from tests.support.keys import KeyPair, make_key_pair
 from tests.support.processes import start_receiver
 from tests.support.queues import queued_count
 from tests.support.redis_server import RedisServer, free_port
 
 POLICIES = ("everysec", "always")
-CALLBACKS_PER_S = 3000  # callbacks signed per second of load: more than one receiver takes
 
 
 def measure(
@@ -59,13 +58,10 @@ def measure(
 
 
 def report(results: dict[str, list[LoadResult]]) -> None:
-    print(f"{'appendfsync':<13}{'callbacks/s':>13}{'(min-max)':>13}{'p50 ms':>9}{'p99 ms':>9}")
+    print(f"{'appendfsync':<13}{Summary.HEADER}")
     for policy, runs in results.items():
-        rate = median(r.rate for r in runs)
-        spread = f"{min(r.rate for r in runs):.0f}-{max(r.rate for r in runs):.0f}"
-        p50 = median(r.percentile_ms(0.50) for r in runs)
-        p99 = median(r.percentile_ms(0.99) for r in runs)
-        print(f"{policy:<13}{rate:>13.0f}{spread:>13}{p50:>9.1f}{p99:>9.1f}")
+        m = Summary.of(runs)
+        print(f"{policy:<13}{m.columns}{m.note}")
     ratio = median(r.rate for r in results["always"]) / median(r.rate for r in results["everysec"])
     print(f"always vs everysec: x{ratio:.2f}")
 
