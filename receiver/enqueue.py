@@ -1,10 +1,11 @@
 """Enqueue deliveries as RQ jobs, in batches, without blocking the event loop.
 
-RQ's client is synchronous, so the receiver sends each job with redis.asyncio through RQ's own
-unique-enqueue Lua script: check, save and push in one atomic step, so concurrent redeliveries
-of one body queue one job. The job's hash is RQ's, from a template RQ built (job_template.py).
-Requests that arrive while a batch is in flight share the next round trip (group commit), and
-each request is answered only once Redis has acknowledged its job.
+RQ's client is synchronous, so the receiver sends its jobs with redis.asyncio. Each goes
+through RQ's own unique-enqueue Lua script: check, save and push in one atomic step, so
+concurrent redeliveries of one body queue one job. The job's hash is RQ's, from a template RQ
+built (job_template.py). Requests that arrive while a batch is in flight share the next one
+(group commit), sent as one EVALSHA that runs RQ's script for each job (enqueue_script.py),
+and each request is answered only once Redis has acknowledged its job.
 """
 
 from __future__ import annotations
