@@ -27,6 +27,7 @@ from shared.settings import Settings, mask_url
 from worker.context import CONTEXT
 from worker.failures import retry_only_transient
 from worker.metered import MeteredWorker
+from worker.stranded import RecoveringQueue
 
 # Jobs run in the worker process itself (a SimpleWorker), which keeps its database connection
 # from job to job: forking a work horse per job costs more than the job (measured in
@@ -54,6 +55,8 @@ def build_worker(
         name=name,
         connection=connection,
         serializer=JSONSerializer,
+        # Its maintenance puts stranded jobs back in the queue rather than failing them.
+        queue_class=RecoveringQueue,
         exception_handlers=[retry_only_transient],
         maintenance_interval=settings.worker_maintenance_interval_s,
         # RQ waits for a job for worker_ttl - 15 s and runs maintenance only between waits: left
