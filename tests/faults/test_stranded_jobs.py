@@ -81,7 +81,7 @@ def test_an_entry_within_the_grace_is_left_alone(redis_client: Redis) -> None:
 def test_a_started_job_is_left_alone(settings: Settings, redis_client: Redis) -> None:
     """In the started registry: a worker has it (or its entry there has not yet expired)."""
     job = stranded(redis_client)
-    build_worker(settings, ["build"], redis_client).prepare_execution(job)
+    build_worker(settings, "build", redis_client).prepare_execution(job)
     seen_ago(redis_client, job, LONG_AGO_S)
     assert intermediate(redis_client, "build").recover(queue(redis_client, "build")) == []
     assert intermediate_ids(redis_client, "build") == [job.id]
@@ -138,7 +138,7 @@ def test_a_worker_s_maintenance_requeues_rather_than_fails(
     """`tuxhook worker`'s workers run this clean-up, not RQ's, which would spend a retry."""
     job = stranded(redis_client)
     seen_ago(redis_client, job, LONG_AGO_S)
-    worker = build_worker(settings, ["build"], redis_client)
+    worker = build_worker(settings, "build", redis_client)
     [build] = worker.queues
     build.intermediate_queue.cleanup(worker, build)  # what the worker's maintenance calls
     assert queue(redis_client, "build").get_job_ids() == [job.id]
