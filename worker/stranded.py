@@ -78,8 +78,8 @@ class StrandedJobs(IntermediateQueue):
         pass of the job (a retry), never by this one.
 
         Entries in the started registry are marked too: a worker that died between entering
-        the job there and starting it leaves it in both, and its started entry expires (job
-        timeout + 60 s) after the grace has run, not before it begins."""
+        the job there and starting it leaves it in both, and the grace then runs while the
+        started entry waits to expire (job timeout + 60 s), rather than only after it."""
         first = self.get_first_seen(job_id)
         enqueued = self.connection.hget(Job.key_for(job_id), "enqueued_at")
         if first is None or (enqueued is not None and first < utcparse(as_text(enqueued))):
@@ -94,7 +94,7 @@ class StrandedJobs(IntermediateQueue):
         script = self.connection.register_script(_REQUEUE)
         keys = [self.key, queue.key, Job.key_for(job_id), self.get_first_seen_key(job_id)]
         text = as_text(script(keys=keys, args=[job_id]))
-        if text != REQUEUED:
+        if text not in (REQUEUED, "gone"):
             log.info("stranded_entry_dropped", job_id=job_id, queue=queue.name, reason=text)
         return text
 
