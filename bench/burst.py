@@ -1,5 +1,5 @@
-"""End to end: distinct signed callbacks through one receiver process and two worker processes,
-timed from the first POST until the store holds every one of them."""
+"""End to end: distinct signed callbacks through one receiver process and one `tuxhook worker`
+(a worker process per queue), timed from the first POST until the store holds every one."""
 
 from __future__ import annotations
 
@@ -14,14 +14,13 @@ from rq import Queue, Worker
 from rq.serializers import JSONSerializer
 
 from bench.harness import Bench, BenchStore
-from shared.constants import KINDS
+from shared.constants import KINDS, QUEUE_NAMES
 from tests.support.builders import callback, encode, signed_headers
 from tests.support.keys import KeyPair, make_key_pair
 from tests.support.processes import Process, start_receiver, start_worker
 from tests.support.redis_server import free_port
 
 CONCURRENCY = 32  # requests in flight at once
-WORKERS = 2
 STORED_TIMEOUT_S = 600.0  # seconds to wait for the store to hold every callback
 POLL_S = 0.25  # seconds between two counts of the store
 
@@ -84,8 +83,8 @@ def run_burst(bench: Bench, tmp: Path, count: int) -> None:
     port = free_port()
     processes: list[Process] = [start_receiver(env, port, tmp / "receiver.log")]
     try:
-        processes += [start_worker(env, tmp / f"worker-{i}.log") for i in range(WORKERS)]
-        wait_workers(redis, WORKERS)
+        processes.append(start_worker(env, tmp / "worker.log"))
+        wait_workers(redis, len(QUEUE_NAMES))
         started = time.perf_counter()
         url = f"http://127.0.0.1:{port}/v1/callbacks/tuxsuite"
         statuses = asyncio.run(post_all(url, requests))
@@ -96,7 +95,8 @@ def run_burst(bench: Bench, tmp: Path, count: int) -> None:
         for process in processes:
             process.stop()
     print(
-        f"\n3. end to end: {count} signed callbacks, 1 receiver, {WORKERS} workers, {store.backend}"
+        f"\n3. end to end: {count} signed callbacks, 1 receiver, {len(QUEUE_NAMES)} worker"
+        f" processes (one per queue), {store.backend}"
     )
     print(f"   answers                             {dict(statuses)}")
     print(f"   all answered after                  {accepted:8.1f} s ({count / accepted:.0f}/s)")

@@ -1,5 +1,7 @@
-"""`python -m bench.worker_process simple|fork`: tuxhook's worker in burst mode, of the RQ class
-named, so that the two classes run the same code on the same jobs."""
+"""`python -m bench.worker_process tuxhook|simple|fork`: tuxhook's worker in burst mode, in one
+process, of the class named (tuxhook's own, or RQ's SimpleWorker or forking Worker), so that
+the classes run the same code on the same jobs, and one process can be set against one
+`rq worker`."""
 
 from __future__ import annotations
 
@@ -11,15 +13,22 @@ from rq.worker import BaseWorker
 from shared.constants import QUEUE_NAMES
 from shared.logs import configure_logging
 from shared.settings import Settings
-from worker.run import run_worker
+from worker.run import WORKER_CLASS, run_worker
 
-CLASSES: dict[str, type[BaseWorker]] = {"simple": SimpleWorker, "fork": Worker}
+CLASSES: dict[str, type[BaseWorker]] = {
+    "tuxhook": WORKER_CLASS,
+    "simple": SimpleWorker,
+    "fork": Worker,
+}
 
 
 def main() -> int:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    run_worker(settings, QUEUE_NAMES, burst=True, worker_class=CLASSES[sys.argv[1]])
+    # The queues in turn: a worker listens on one queue (worker/run.py), and `tuxhook worker`
+    # would run one process for each.
+    for queue in QUEUE_NAMES:
+        run_worker(settings, queue, burst=True, worker_class=CLASSES[sys.argv[1]])
     return 0
 
 

@@ -2,12 +2,13 @@
 
     python -m bench.worker_throughput [--events N] [--burst N] [--postgres SERVER_URL]
 
-1. One `tuxhook worker --burst` process stores N events; RQ's own SimpleWorker (`rq worker`)
+1. One process of tuxhook's worker (the queues in turn, `bench.worker_process tuxhook`) stores
+   N events; RQ's own SimpleWorker (`rq worker`, one process on the four queues)
    drains N no-op jobs of the same size. Rate = jobs / (last job's end - first job's start),
    so process start-up is left out of both. The sides run in pairs, back to back; the ratio
    reported is the median of the pairs' ratios.
 2. The same handlers under RQ's forking Worker and under its SimpleWorker.
-3. End to end: --burst distinct signed callbacks through one receiver and two workers.
+3. End to end: --burst distinct signed callbacks through one receiver and one `tuxhook worker`.
 
 Everything runs on loopback, with a redis-server of its own on a free port.
 """
@@ -35,7 +36,6 @@ from shared.constants import HANDLER_PATHS, JOB_RESULT_TTL_S, KINDS, RETRY_INTER
 from shared.identity import body_digest, job_id
 from shared.jobs import Delivery
 from tests.support.builders import callback, encode, new_uid
-from tests.support.processes import tuxhook_command
 from tests.support.redis_server import RedisServer
 
 RUN_TIMEOUT_S = 300  # seconds one worker run may take before the benchmark gives up
@@ -116,7 +116,8 @@ def paired(
 
 def throughput(bench: Bench, events: int, rounds: int) -> None:
     sides = {
-        "ours": (tuxhook_command("worker", "--burst"), False),
+        # `tuxhook worker --burst` would run a process per queue; this is one, as RQ's side.
+        "ours": ([sys.executable, "-m", "bench.worker_process", "tuxhook"], False),
         "ceiling": (rq_simple_worker(bench.redis_server.url), True),
     }
     rates = paired(bench, sides, events, rounds)

@@ -48,10 +48,17 @@ def _add_serving(sub: argparse._SubParsersAction[Parser]) -> None:
         metavar="N",
         help="N processes on the port (TUXHOOK_RECEIVER_PROCESSES)",
     )
-    p = sub.add_parser("worker", help="run RQ workers")
+    p = sub.add_parser("worker", help="run RQ workers, each process on one queue")
     p.add_argument("queues", nargs="*", metavar="QUEUE", help="default: build oebuild test plan")
     p.add_argument("--burst", action="store_true", help="stop once the queues are empty")
-    p.add_argument("--pool", type=int, default=1, metavar="N", help="run N workers")
+    p.add_argument(
+        "--pool",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N worker processes for each queue, under one parent that replaces any that dies"
+        " (default 1: one process per queue)",
+    )
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True
     )

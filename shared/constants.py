@@ -35,6 +35,16 @@ JOB_TIMEOUT_S: Final = 30
 # TUXHOOK_WORKER_MAINTENANCE_INTERVAL): the run that retries abandoned jobs.
 WORKER_MAINTENANCE_INTERVAL_S: Final = 15
 
+# Seconds a job may sit in its queue's intermediate list, taken by a worker but not started,
+# before maintenance takes it for stranded (its worker, or Redis, died in between) and puts it
+# back at the front of its queue. RQ's own grace (IntermediateQueue.should_be_cleaned_up): a
+# live worker starts the job it took within milliseconds.
+STRANDED_JOB_GRACE_S: Final = 60
+
+# Seconds a "first seen in the intermediate list" mark lives: RQ's own value, which keeps
+# tuxhook's marks and RQ's interchangeable.
+STRANDED_FIRST_SEEN_TTL_S: Final = 24 * 3600
+
 # Seconds between retries of a job that failed transiently (database locked or unreachable).
 # The sum (~9.5 min) is the retry budget for a database outage.
 RETRY_INTERVALS_S: Final = (1, 2, 5, 10, 20, 30, 60, 60, 120, 120, 120)

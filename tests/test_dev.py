@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Worker
+from rq.worker import BaseWorker
 
-from shared.constants import SIGNATURE_HEADER
+from shared.constants import QUEUE_NAMES, SIGNATURE_HEADER
 from shared.signing import load_private_key, sign
 from tests.support.builders import callback, encode
 from tests.support.processes import Process, child_env, tuxhook_command, wait_http_ok
@@ -46,6 +47,14 @@ def wait_stored(url: str) -> None:
         time.sleep(0.1)
 
 
+def wait_workers(redis: Redis, count: int) -> list[BaseWorker]:
+    deadline = time.monotonic() + WAIT_S
+    while len(workers := Worker.all(connection=redis)) < count:
+        assert time.monotonic() < deadline, f"{len(workers)} workers registered, not {count}"
+        time.sleep(0.1)
+    return workers
+
+
 def test_dev_stores_a_demo_callback_and_stops_its_children(
     redis_server: RedisServer, redis_client: Redis, tmp_path: Path
 ) -> None:
@@ -59,12 +68,14 @@ def test_dev_stores_a_demo_callback_and_stops_its_children(
         body = encode(doc)
         assert post_signed(f"{base}/v1/callbacks/tuxsuite", tmp_path / "var/demo-key.pem", body)
         wait_stored(f"{base}/v1/outcomes/build/{doc['status']['uid']}")
-        [worker] = Worker.all(connection=redis_client)
+        workers = wait_workers(redis_client, len(QUEUE_NAMES))
         dev.signal(signal.SIGTERM)
         assert dev.wait(timeout=WAIT_S) == 130, dev.output()
     finally:
         dev.stop()
     assert (tmp_path / "var/tuxhook.sqlite3").is_file()
-    assert worker.pid is not None
-    with pytest.raises(ProcessLookupError):  # the worker did not outlive `tuxhook dev`
-        os.kill(worker.pid, 0)
+    assert sorted(q for w in workers for q in w.queue_names()) == sorted(QUEUE_NAMES)
+    for worker in workers:  # a worker process per queue; none outlived `tuxhook dev`
+        assert worker.pid is not None
+        with pytest.raises(ProcessLookupError):
+            os.kill(worker.pid, 0)

@@ -1,6 +1,7 @@
 """The compose stack without Docker: redis-server with compose's AOF settings, `tuxhook db
-upgrade`, one receiver and three workers, as real processes with compose's environment. A burst
-of signed callbacks of every kind goes through, and each is persisted exactly once."""
+upgrade`, one receiver and three workers (each a process per queue), as real processes with
+compose's environment. A burst of signed callbacks of every kind goes through, and each is
+persisted exactly once."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from tests.support.stack import TUXHOOK, Addresses, Stack, environment, migrate,
 PER_KIND = 100  # distinct callbacks of each kind in the burst
 REDELIVERED = 40  # of those, sent again once answered
 CONCURRENCY = 32  # requests in flight at once
-WORKERS = 3
+WORKERS = 3  # `tuxhook worker` processes, as containers; each runs a worker per queue
 SETTLE_TIMEOUT_S = 90.0  # seconds for the stack to store the burst and empty its queues
 
 Callback = tuple[bytes, dict[str, str]]
@@ -135,7 +136,7 @@ def check_metrics(m: Samples, sent: int) -> None:
     assert total(m, "tuxhook_jobs_total", outcome="failed") == 0
     assert total(m, "tuxhook_job_duration_seconds_count", outcome="succeeded") == sent
     assert total(m, "tuxhook_queue_depth") == 0
-    assert total(m, "tuxhook_workers_alive") == WORKERS
+    assert total(m, "tuxhook_workers_alive") == WORKERS * len(KINDS)
 
 
 def check_redis_is_configured_as_compose_says(redis: RedisServer) -> None:
@@ -188,6 +189,6 @@ async def test_a_burst_through_the_stack_is_stored_exactly_once(
     rows, delivery_count = stored_rows(empty_database)
     assert sorted((k, u) for k, u, _ in rows) == sorted(sent)
     assert {d for _, _, d in rows} == {1} and delivery_count == len(sent)
-    assert len(status["workers"]) == WORKERS
+    assert sorted(q for w in status["workers"] for q in w["queues"]) == sorted(KINDS * WORKERS)
     check_metrics(m, len(sent))
     check_each_worker_took_a_share(stack, len(sent))

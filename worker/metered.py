@@ -1,10 +1,11 @@
 """The RQ worker `tuxhook worker` runs: SimpleWorker, counting every finished job in Redis.
 
 RQ decides how a job ended in handle_job_success and handle_job_failure, on every path a
-living worker sees (a job that raised, one that timed out, one found stuck in the intermediate
-queue), so that is where the job is counted; /metrics reads the counts back
-(shared/job_metrics.py). A job whose worker was killed is not counted: the registry clean-up
-that later fails it as abandoned calls neither.
+living worker sees (a job that raised, one that timed out), so that is where the job is
+counted; /metrics reads the counts back (shared/job_metrics.py). A job whose worker was killed
+is not counted: the registry clean-up that later fails it as abandoned calls neither. Nor is a
+job found stranded before it started: tuxhook puts it back in its queue (worker/stranded.py)
+instead of failing it, and it is counted when it runs.
 """
 
 from __future__ import annotations

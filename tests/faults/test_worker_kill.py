@@ -45,6 +45,9 @@ BURST = 24  # callbacks sent while the store is locked, so that the workers are 
 TRICKLE = 400  # most callbacks sent, one at a time, while waiting for the recovery
 RECOVERY_BOUND_S = 120.0  # the promise: a killed worker's job is stored within 2 minutes
 RECOVERY_POLL_S = 0.25  # seconds between two looks at the store while waiting for it
+# The victim is a worker on one queue, a process of its own (`tuxhook worker build`): one job
+# is killed with it. `tuxhook worker` on every queue would be a pool, a process per queue.
+VICTIM_QUEUE = "build"
 
 
 def test_an_abandoned_job_is_retried_not_failed(settings: Settings, redis_client: Redis) -> None:
@@ -64,7 +67,7 @@ def started_then_abandoned(settings: Settings, redis: Redis) -> Job:
     """A job that a tuxhook worker dequeued and started, and whose worker then vanished
     without a trace, long enough ago for its started entry to have expired."""
     job = enqueue(redis, "build", retry=RETRY)
-    worker = build_worker(settings, ["build"], redis)
+    worker = build_worker(settings, "build", redis)
     dequeued = Queue.dequeue_any(worker.queues, None, connection=redis, serializer=JSONSerializer)
     assert dequeued is not None and dequeued[0].id == job.id
     worker.prepare_execution(job)
@@ -94,8 +97,8 @@ class KilledMidJob:
         self.url = f"http://127.0.0.1:{port}"
         started.append(start_receiver(env, port, logs / "receiver.log"))
 
-    def worker(self, name: str) -> Process:
-        process = start_worker(self.env, self.logs / f"{name}.log")
+    def worker(self, name: str, *args: str) -> Process:
+        process = start_worker(self.env, self.logs / f"{name}.log", *args)
         self.started.append(process)
         return process
 
@@ -170,7 +173,7 @@ async def test_a_worker_killed_mid_job_loses_nothing(
         survivor = stack.worker("survivor")
         # The survivor's scheduler is the one that turns retries back into queued jobs.
         await eventually(lambda: scheduler_locked(redis_client), "the scheduler running")
-        victim = stack.worker("victim")
+        victim = stack.worker("victim", VICTIM_QUEUE)
         killed, _ = await stack.kill_mid_job(victim, sent, database_url, redis_client)
         await eventually(lambda: len(ledger(database_url).deliveries) == BURST - 1, "the rest")
         await eventually(lambda: started_job_ids(redis_client) == {killed}, "only the killed job")
@@ -203,8 +206,10 @@ async def test_recovery_after_sigkill_with_default_settings(
     sent = callbacks(keys, BURST)
     with processes() as started:
         stack = KilledMidJob(env, port, tmp_path, started)
-        victim = stack.worker("victim")
-        await eventually(lambda: scheduler_locked(redis_client), "the scheduler running")
+        victim = stack.worker("victim", VICTIM_QUEUE)
+        await eventually(
+            lambda: scheduler_locked(redis_client, [VICTIM_QUEUE]), "the scheduler running"
+        )
         killed, killed_at = await stack.kill_mid_job(victim, sent, database_url, redis_client)
         sent += await stack.trickle_until_stored(
             keys, killed, database_url, sent, RECOVERY_BOUND_S + 30

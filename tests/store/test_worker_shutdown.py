@@ -40,7 +40,11 @@ def queued_ids(redis: Redis) -> set[str]:
     return {jid for q in queues(redis) for jid in q.get_job_ids()}
 
 
-@pytest.mark.parametrize("pool", [1, 2])
+@pytest.mark.parametrize(
+    ("queues", "pool"),
+    [(["build"], 1), (["build"], 2), ([], 1)],
+    ids=["one worker", "a pool on one queue", "a worker per queue"],
+)
 async def test_sigterm_finishes_the_jobs_in_flight(
     receiver: Receiver,
     keys: KeyPair,
@@ -48,22 +52,24 @@ async def test_sigterm_finishes_the_jobs_in_flight(
     redis_client: Redis,
     database_url: str,
     tmp_path: Path,
+    queues: list[str],
     pool: int,
 ) -> None:
     env = settings_env | {
         "TUXHOOK_DATABASE_LOCK_TIMEOUT": LOCK_TIMEOUT_S,
         "TUXHOOK_LOG_LEVEL": "INFO",
     }
-    docs = {job_id_of(d): d for d in (
-        callback(kind) for kind in KINDS[: pool + 1]
-    )}  # fmt: skip
-    worker = start_worker(env, tmp_path / "worker.log", "--pool", str(pool))
+    # A job for each worker (`pool` on each queue), and one build job more.
+    kinds = [kind for kind in queues or KINDS for _ in range(pool)] + ["build"]
+    members = len(kinds) - 1
+    docs = {job_id_of(d): d for d in (callback(kind) for kind in kinds)}
+    worker = start_worker(env, tmp_path / "worker.log", *queues, "--pool", str(pool))
     try:
         with write_lock_held(database_url):
             for doc in docs.values():
                 await post_document(receiver, keys, doc)
             # Each worker has taken one job and waits for the store; one job is left queued.
-            await wait_until(lambda: len(started_ids(redis_client)) == pool, "jobs started")
+            await wait_until(lambda: len(started_ids(redis_client)) == members, "jobs started")
             in_flight = started_ids(redis_client)
             worker.signal(signal.SIGTERM)
             time.sleep(LOCKED_AFTER_SIGTERM_S)
@@ -80,7 +86,7 @@ async def test_sigterm_finishes_the_jobs_in_flight(
     assert started_ids(redis_client) == set()
     assert queued_ids(redis_client) == set(docs) - in_flight  # no new job was taken
     assert Worker.all(connection=redis_client) == []  # every worker deregistered
-    assert worker.output().count("warm shut down requested") == pool
+    assert worker.output().count("warm shut down requested") == members
 
 
 async def test_a_cold_stop_leaves_the_interrupted_job_to_be_retried(

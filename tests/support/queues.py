@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from redis import Redis
@@ -80,6 +81,7 @@ def busy_worker_job(redis: Redis, pid: int) -> str | None:
     return None
 
 
-def scheduler_locked(redis: Redis) -> bool:
-    """Some worker's scheduler holds the lock of every queue: scheduled retries will run."""
-    return all(redis.exists(RQScheduler.get_locking_key(name)) for name in QUEUE_NAMES)
+def scheduler_locked(redis: Redis, names: Sequence[str] = QUEUE_NAMES) -> bool:
+    """Some worker's scheduler holds the lock of every queue named: scheduled retries of
+    their jobs will run."""
+    return all(redis.exists(RQScheduler.get_locking_key(name)) for name in names)

@@ -27,11 +27,13 @@ def _signals_kept() -> Iterator[None]:
 
 
 def drain(settings: Settings, redis: Redis) -> None:
-    """Run every queued job once (and any retry already due), then return."""
+    """Run every queued job once (and any retry already due), then return: one worker per
+    queue in turn, as `tuxhook worker` runs one process per queue."""
     CONTEXT.configure(settings)
     try:
-        worker = build_worker(settings, QUEUE_NAMES, redis)
-        with _signals_kept():
-            worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+        for queue in QUEUE_NAMES:
+            worker = build_worker(settings, queue, redis)
+            with _signals_kept():
+                worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
     finally:
         CONTEXT.close()
