@@ -41,6 +41,11 @@ WORKER_MAINTENANCE_INTERVAL_S: Final = 15
 # live worker starts the job it took within milliseconds.
 STRANDED_JOB_GRACE_S: Final = 60
 
+# Seconds a queue's maintenance lock lives: RQ holds it 899 s, so a worker (or Redis) that died
+# during maintenance would hold back the recovery of that queue's abandoned and stranded jobs for
+# 15 minutes. Maintenance takes milliseconds; the lock only keeps workers from doing it together.
+MAINTENANCE_LOCK_TTL_S: Final = 60
+
 # Seconds a "first seen in the intermediate list" mark lives: RQ's own value, which keeps
 # tuxhook's marks and RQ's interchangeable.
 STRANDED_FIRST_SEEN_TTL_S: Final = 24 * 3600

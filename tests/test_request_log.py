@@ -17,6 +17,7 @@ from shared.identity import body_digest, job_id
 from tests.conftest import Receiver
 from tests.support.builders import new_uid, signed_callback, signed_raw
 from tests.support.keys import KeyPair
+from tests.support.logs import log_events
 from tests.support.processes import start_receiver
 from tests.support.redis_server import free_port
 from tests.support.refusals import CALLBACK, post_callback
@@ -88,8 +89,7 @@ async def test_receiver_process_logs_no_signature(
                     assert resp.status == status
     finally:
         process.stop()
-    lines = [json.loads(line) for line in process.output().splitlines() if line.startswith("{")]
-    posts = [line for line in lines if line["event"] == "request" and line["path"] == CALLBACK]
+    posts = [line for line in log_events(process, "request") if line["path"] == CALLBACK]
     assert [line["status"] for line in posts] == [202, 401]
     output = process.output()
     assert not [part for part in fragments(headers[SIGNATURE_HEADER]) if part in output]

@@ -22,7 +22,11 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.utils import as_text, now, utcparse
 
-from shared.constants import STRANDED_FIRST_SEEN_TTL_S, STRANDED_JOB_GRACE_S
+from shared.constants import (
+    MAINTENANCE_LOCK_TTL_S,
+    STRANDED_FIRST_SEEN_TTL_S,
+    STRANDED_JOB_GRACE_S,
+)
 
 if TYPE_CHECKING:
     from rq.worker import BaseWorker
@@ -100,7 +104,12 @@ class StrandedJobs(IntermediateQueue):
 
 
 class RecoveringQueue(Queue):
-    """An RQ queue whose maintenance requeues its stranded jobs (see StrandedJobs)."""
+    """An RQ queue whose maintenance requeues its stranded jobs (see StrandedJobs), under a
+    lock that a worker dying during maintenance holds for a minute, not RQ's 15."""
+
+    def acquire_maintenance_lock(self) -> bool:
+        key = self.registry_cleaning_key
+        return bool(self.connection.set(key, 1, nx=True, ex=MAINTENANCE_LOCK_TTL_S))
 
     @property
     def intermediate_queue(self) -> IntermediateQueue:

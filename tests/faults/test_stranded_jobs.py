@@ -21,13 +21,14 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 from rq.utils import now, utcformat
 
-from receiver.enqueue import RETRY
-from shared.constants import RETRY_INTERVALS_S, STRANDED_JOB_GRACE_S
+from receiver.job_template import RETRY
+from shared.constants import MAINTENANCE_LOCK_TTL_S, RETRY_INTERVALS_S, STRANDED_JOB_GRACE_S
 from shared.jobs import Delivery
 from shared.settings import Settings
 from tests.support.builders import callback
 from tests.support.database import ledger
 from tests.support.jobs import SUCCEED, enqueue
+from tests.support.logs import log_events
 from tests.support.processes import Process, start_worker
 from tests.support.queues import failed_job_ids, scheduled_job_ids, started_job_ids
 from tests.support.stranding import (
@@ -159,6 +160,17 @@ def test_a_worker_s_maintenance_requeues_rather_than_fails(
     assert (failed_job_ids(redis_client), scheduled_job_ids(redis_client)) == (set(), set())
 
 
+def test_a_worker_that_dies_in_maintenance_holds_it_back_a_minute_not_fifteen(
+    settings: Settings, redis_client: Redis
+) -> None:
+    """The lock a dead worker leaves expires after MAINTENANCE_LOCK_TTL_S, not RQ's 899 s."""
+    worker = build_worker(settings, "build", redis_client)
+    [build] = worker.queues
+    assert build.acquire_maintenance_lock()
+    assert not build.acquire_maintenance_lock()  # a second worker waits its turn
+    assert 0 < redis_client.ttl(build.registry_cleaning_key) <= MAINTENANCE_LOCK_TTL_S
+
+
 def check_stored_once(redis: Redis, database_url: str, delivery: Delivery, job: Job) -> None:
     assert ledger(database_url).stored_once({(delivery.kind, delivery.uid, delivery.digest)})
     job = fetch(redis, job.id)
@@ -200,7 +212,7 @@ async def test_a_worker_recovers_a_callback_a_dead_worker_stranded(
     finally:
         worker.stop()
     check_stored_once(redis_client, sqlite_store, delivery, job)
-    assert worker.output().count('"event": "job_recovered"') == 1, worker.output()
+    assert len(log_events(worker, "job_recovered")) == 1, worker.output()
 
 
 def maintenance_passes(worker: Process, name: str) -> int:

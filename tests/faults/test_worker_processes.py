@@ -16,6 +16,7 @@ from rq import Worker
 from rq.worker import BaseWorker
 
 from shared.constants import QUEUE_NAMES
+from tests.support.logs import log_events
 from tests.support.processes import Process, descendants, start_worker
 from tests.support.sockets import children
 from tests.support.waiting import eventually
@@ -62,4 +63,4 @@ async def test_a_worker_process_per_queue_and_a_dead_one_replaced_on_its_queue(
     [replacement] = [w for w in after if w.pid not in {b.pid for b in before}]
     assert replacement.queue_names() == ["test"]
     assert all(len(w.queue_names()) == 1 for w in after)
-    assert '"event": "worker_exited"' in worker.output()
+    assert log_events(worker, "worker_exited"), worker.output()

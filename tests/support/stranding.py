@@ -13,7 +13,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 from rq.utils import now, utcformat
 
-from receiver.enqueue import RETRY
+from receiver.job_template import RETRY
 from shared.constants import HANDLER_PATHS, JOB_RESULT_TTL_S, JOB_TIMEOUT_S
 from shared.identity import body_digest, job_id
 from shared.jobs import Delivery
