@@ -37,8 +37,9 @@ WORKER_MAINTENANCE_INTERVAL_S: Final = 15
 
 # Seconds a job may sit in its queue's intermediate list, taken by a worker but not started,
 # before maintenance takes it for stranded (its worker, or Redis, died in between) and puts it
-# back at the front of its queue. RQ's own grace (IntermediateQueue.should_be_cleaned_up): a
-# live worker starts the job it took within milliseconds.
+# back at the front of its queue: the default of TUXHOOK_STRANDED_JOB_GRACE. RQ's own grace
+# (IntermediateQueue.should_be_cleaned_up): a live worker starts the job it took within
+# milliseconds.
 STRANDED_JOB_GRACE_S: Final = 60
 
 # Seconds a queue's maintenance lock lives: RQ holds it 899 s, so a worker (or Redis) that died

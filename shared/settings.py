@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from shared.constants import JOB_TIMEOUT_S, WORKER_MAINTENANCE_INTERVAL_S
+from shared.constants import JOB_TIMEOUT_S, STRANDED_JOB_GRACE_S, WORKER_MAINTENANCE_INTERVAL_S
 from shared.errors import ConfigError
 
 PREFIX = "TUXHOOK_"
@@ -108,6 +108,9 @@ class Settings:
         "WORKER_MAINTENANCE_INTERVAL", _positive_int, WORKER_MAINTENANCE_INTERVAL_S
     )
     worker_job_monitoring_interval_s: int = _env("WORKER_MONITORING_INTERVAL", _positive_int, 10)
+    stranded_job_grace_s: float = _env(
+        "STRANDED_JOB_GRACE", _positive_float, float(STRANDED_JOB_GRACE_S)
+    )
     shutdown_timeout_s: float = _env("SHUTDOWN_TIMEOUT", _positive_float, 30.0)
     # Seconds a database write waits for a lock before the job fails and RQ retries it later.
     database_lock_timeout_s: float = _env("DATABASE_LOCK_TIMEOUT", _positive_float, 10.0)

@@ -57,7 +57,7 @@ def build_worker(
     worker_class: type[BaseWorker] = WORKER_CLASS,
 ) -> BaseWorker:
     """A worker on the one queue `queue`."""
-    return worker_class(
+    worker = worker_class(
         [queue],
         name=name,
         connection=connection,
@@ -71,6 +71,10 @@ def build_worker(
         worker_ttl=settings.worker_maintenance_interval_s + 15,
         job_monitoring_interval=settings.worker_job_monitoring_interval_s,
     )
+    for q in worker.queues:
+        if isinstance(q, RecoveringQueue):
+            q.stranded_grace_s = settings.stranded_job_grace_s
+    return worker
 
 
 def run_worker(

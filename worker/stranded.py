@@ -7,9 +7,10 @@ dies before that transaction leaves the job QUEUED in no queue. RQ's maintenance
 it as "stuck" through handle_job_failure, spending one of its retries or sending it to the
 failed registry; but it never ran, so tuxhook's maintenance puts it back where it was.
 
-An entry is stranded once it has been seen there for longer than STRANDED_JOB_GRACE_S (RQ's
-own first-seen mark and grace) and is not in the started registry. A live worker's job leaves
-the list within milliseconds, so its entry is never touched.
+An entry is stranded once it has been seen there for longer than the grace
+(TUXHOOK_STRANDED_JOB_GRACE, 60 s: RQ's own first-seen mark and grace) and is not in the
+started registry. A live worker's job leaves the list within milliseconds, so its entry is
+never touched.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import structlog
+from redis import Redis
 from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job
 from rq.queue import Queue
@@ -54,7 +56,13 @@ REQUEUED = "requeued"
 
 class StrandedJobs(IntermediateQueue):
     """A queue's intermediate list, whose clean-up requeues stranded jobs instead of failing
-    them."""
+    them: those seen there for longer than `grace_s`."""
+
+    def __init__(
+        self, queue_key: str, connection: Redis, grace_s: float = STRANDED_JOB_GRACE_S
+    ) -> None:
+        super().__init__(queue_key, connection)
+        self.grace_s = grace_s
 
     def cleanup(self, worker: BaseWorker, queue: Queue) -> None:
         self.recover(queue)
@@ -67,7 +75,7 @@ class StrandedJobs(IntermediateQueue):
                 self.requeue(queue, job_id)  # drops the entry of a job that is gone, as RQ does
                 continue
             stranded_s = self.seen_for(job_id)
-            if job_id in queue.started_job_registry or stranded_s <= STRANDED_JOB_GRACE_S:
+            if job_id in queue.started_job_registry or stranded_s <= self.grace_s:
                 continue
             if self.requeue(queue, job_id) == REQUEUED:
                 requeued.append(job_id)
@@ -107,10 +115,12 @@ class RecoveringQueue(Queue):
     """An RQ queue whose maintenance requeues its stranded jobs (see StrandedJobs), under a
     lock that a worker dying during maintenance holds for a minute, not RQ's 15."""
 
+    stranded_grace_s: float = STRANDED_JOB_GRACE_S  # a worker sets its Settings' value
+
     def acquire_maintenance_lock(self) -> bool:
         key = self.registry_cleaning_key
         return bool(self.connection.set(key, 1, nx=True, ex=MAINTENANCE_LOCK_TTL_S))
 
     @property
     def intermediate_queue(self) -> IntermediateQueue:
-        return StrandedJobs(self.key, connection=self.connection)
+        return StrandedJobs(self.key, self.connection, self.stranded_grace_s)

@@ -160,6 +160,18 @@ def test_a_worker_s_maintenance_requeues_rather_than_fails(
     assert (failed_job_ids(redis_client), scheduled_job_ids(redis_client)) == (set(), set())
 
 
+def test_the_grace_is_the_workers_setting(
+    settings_env: dict[str, str], redis_client: Redis
+) -> None:
+    settings = Settings.from_env({**settings_env, "TUXHOOK_STRANDED_JOB_GRACE": "5"})
+    job = stranded(redis_client)
+    seen_ago(redis_client, job, 6)  # past this worker's grace, well within the default's
+    worker = build_worker(settings, "build", redis_client)
+    [build] = worker.queues
+    build.intermediate_queue.cleanup(worker, build)
+    assert queue(redis_client, "build").get_job_ids() == [job.id]
+
+
 def test_a_worker_that_dies_in_maintenance_holds_it_back_a_minute_not_fifteen(
     settings: Settings, redis_client: Redis
 ) -> None:
