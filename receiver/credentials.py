@@ -59,18 +59,27 @@ def optional_text(claims: dict[str, Any], name: str) -> str | None:
     raise bad_credentials(f"the token's {name!r} claim is not a string")
 
 
+# Pull request numbers of GitHub, GitLab and Travis fit in 32 bits; a larger "number" is no pull
+# request, and could not travel in a job (orjson, like most JSON, stops at 64 bits).
+PULL_REQUEST_MAX = 2**31 - 1
+
+
 def pull_request(value: Any) -> int | None:
     """The addon's `pull-request` claim (a number, or "false" outside pull requests) as int."""
     if value is None or value is False or value in ("", "false"):
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    raise bad_credentials("the token's 'pull-request' claim is not a number")
+    number = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        number = int(value)
+    if number is None or not 0 < number <= PULL_REQUEST_MAX:
+        raise bad_credentials("the token's 'pull-request' claim is not a pull request number")
+    return number
 
 
 def pull_request_of_ref(ref: str | None) -> int | None:
     """The pull request a GitHub ref such as `refs/pull/42/merge` belongs to."""
     match = _PULL_REF.fullmatch(ref or "")
-    return int(match.group(1)) if match else None
+    number = int(match.group(1)) if match else None
+    return number if number is not None and number <= PULL_REQUEST_MAX else None

@@ -22,9 +22,15 @@ from redis.asyncio import Redis as AsyncRedis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from receiver.enqueue_script import BATCH_ENQUEUE_SCRIPT, batch_command
+from receiver.enqueue_script import BATCH_ENQUEUE_SCRIPT, JobArgs, batch_command
 from receiver.job_template import JobTemplate, made_at
-from shared.constants import ENQUEUE_BATCH_MAX, ENQUEUE_BATCHES_IN_FLIGHT, KINDS, RETRY_AFTER_S
+from shared.constants import (
+    ENQUEUE_BATCH_MAX,
+    ENQUEUE_BATCH_MAX_BYTES,
+    ENQUEUE_BATCHES_IN_FLIGHT,
+    KINDS,
+    RETRY_AFTER_S,
+)
 from shared.errors import ServiceUnavailable
 from shared.identity import job_id
 from shared.jobs import Delivery
@@ -71,7 +77,10 @@ class Enqueuer:
         self.templates = {kind: JobTemplate(kind, job_timeout_s, self._sync) for kind in KINDS}
         self._sha = self.redis.register_script(BATCH_ENQUEUE_SCRIPT).sha.encode()
         self._waiting: list[_Pending] = []
-        self._flushers: set[asyncio.Task[None]] = set()
+        self._flushers: set[asyncio.Task[None]] = set()  # for close() to wait on
+        # Flushers still taking batches: counted down by a flusher in the very step in which it
+        # finds nothing waiting, so a request that comes after always finds room to start one.
+        self._flushing = 0
 
     async def enqueue(self, delivery: Delivery) -> Enqueued:
         """Queue `delivery` once; returns only after Redis has acknowledged it.
@@ -83,7 +92,8 @@ class Enqueuer:
         future: asyncio.Future[Enqueued] = asyncio.get_running_loop().create_future()
         jid = job_id(delivery.kind, delivery.uid, delivery.digest)
         self._waiting.append(_Pending(jid, delivery.kind, delivery, future))
-        if len(self._flushers) < ENQUEUE_BATCHES_IN_FLIGHT:
+        if self._flushing < ENQUEUE_BATCHES_IN_FLIGHT:
+            self._flushing += 1
             flusher = asyncio.create_task(self._flush())
             self._flushers.add(flusher)
             flusher.add_done_callback(self._flushers.discard)
@@ -94,22 +104,50 @@ class Enqueuer:
                 self.observe_latency(time.perf_counter() - started)
 
     async def _flush(self) -> None:
-        while self._waiting:
-            batch = self._waiting[:ENQUEUE_BATCH_MAX]
-            del self._waiting[:ENQUEUE_BATCH_MAX]
-            try:
-                outcomes = await self._write(batch)
-            except RedisError as e:
-                outcomes = [queue_unavailable(type(e).__name__)] * len(batch)
-            except Exception as e:  # a bug must fail these requests, not strand them
-                log.exception("enqueue_failed")
-                outcomes = [queue_unavailable(type(e).__name__)] * len(batch)
-            for pending, outcome in zip(batch, outcomes, strict=True):
-                _settle(pending.future, outcome)
+        try:
+            while self._waiting:
+                await self._send(self._next_batch())
+        finally:
+            self._flushing -= 1
 
-    async def _write(self, batch: list[_Pending]) -> list[Enqueued | ServiceUnavailable]:
+    def _next_batch(self) -> list[_Pending]:
+        """The oldest waiting deliveries: at most ENQUEUE_BATCH_MAX of them, and no more than
+        ENQUEUE_BATCH_MAX_BYTES of bodies past the first, so that no one command holds Redis."""
+        size, count = 0, 0
+        for pending in self._waiting[:ENQUEUE_BATCH_MAX]:
+            size += len(pending.delivery.body)
+            if count and size > ENQUEUE_BATCH_MAX_BYTES:
+                break
+            count += 1
+        batch = self._waiting[:count]
+        del self._waiting[:count]
+        return batch
+
+    async def _send(self, batch: list[_Pending]) -> None:
         made = made_at(datetime.now(UTC))  # each job is stamped with the time it is sent
-        jobs = [self.templates[p.queue].job(p.job_id, p.delivery, made) for p in batch]
+        sending, jobs = [], []
+        for pending in batch:
+            try:
+                job = self.templates[pending.queue].job(pending.job_id, pending.delivery, made)
+            except Exception as e:  # a bug, or a value JSON cannot hold: this request alone
+                log.exception("job_unbuildable", job_id=pending.job_id)
+                _settle(pending.future, e)
+                continue
+            sending.append(pending)
+            jobs.append(job)
+        if not sending:
+            return
+        try:
+            outcomes: list[Enqueued | Exception] = list(await self._write(sending, jobs))
+        except RedisError as e:
+            outcomes = [queue_unavailable(type(e).__name__)] * len(sending)
+        except Exception as e:  # a bug must fail these requests, not strand them
+            log.exception("enqueue_failed")
+            outcomes = [queue_unavailable(type(e).__name__)] * len(sending)
+        for pending, outcome in zip(sending, outcomes, strict=True):
+            _settle(pending.future, outcome)
+
+    async def _write(self, batch: list[_Pending], jobs: list[JobArgs]) -> list[Enqueued]:
         packed = batch_command(self._sha, jobs)
         try:
             replies = await self._round_trip(packed)
@@ -162,7 +200,7 @@ def _outcome(pending: _Pending, reply: object) -> Enqueued:
     return Enqueued(pending.job_id, pending.queue, duplicate=reply == 0)
 
 
-def _settle(future: asyncio.Future[Enqueued], outcome: Enqueued | ServiceUnavailable) -> None:
+def _settle(future: asyncio.Future[Enqueued], outcome: Enqueued | Exception) -> None:
     if future.done():  # the client went away
         return
     if isinstance(outcome, Enqueued):

@@ -94,7 +94,8 @@ class JobTemplate:
             if name not in VARYING
             for part in (name, value)
         ]
-        # The job's ARGV: how many arguments follow, the job id, push right, no ttl, the hash.
+        # The job's ARGV: how many arguments follow, the job id, push right, no ttl, the hash
+        # (its two times, data, description, then the constant fields).
         self._argc = 3 + 2 * len(VARYING) + len(constant)
         self._count = bulk(b"%d" % self._argc)
         self._push = bulk(b"R") + bulk(b"-1")
@@ -102,6 +103,8 @@ class JobTemplate:
 
     def job(self, job_id: str, delivery: Delivery, made: Bulk) -> JobArgs:
         """The keys and ARGV of a job; `made` is its created_at and enqueued_at (`made_at`)."""
+        if made.size != 4:
+            raise ValueError("made must hold created_at and enqueued_at, as made_at() makes it")
         # The job's (func, instance, args, kwargs) as JSON, as RQ's JSONSerializer reads it;
         # orjson writes it in a fifth of json.dumps's time. RQ would zlib it, which costs a
         # callback more than its whole Redis round trip (5-20 µs, most of it zlib's set-up);

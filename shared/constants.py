@@ -68,6 +68,7 @@ KEYS_FETCH_TIMEOUT_S: Final = 5.0
 # Most deliveries the receiver writes to Redis in one round trip, and most such round trips
 # at a time: while one batch waits for Redis, the next is already on its way.
 ENQUEUE_BATCH_MAX: Final = 64
+ENQUEUE_BATCH_MAX_BYTES: Final = 1024 * 1024  # of bodies, beyond a batch's first
 ENQUEUE_BATCHES_IN_FLIGHT: Final = 2
 
 # Rows per page of GET /v1/outcomes: default and largest.

@@ -15,6 +15,7 @@ never touched.
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 import structlog
@@ -52,6 +53,12 @@ redis.call('LPUSH', KEYS[2], ARGV[1])
 return 'requeued'
 """
 REQUEUED = "requeued"
+
+# Delete the maintenance lock only if it still holds this worker's token.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 class StrandedJobs(IntermediateQueue):
@@ -117,9 +124,24 @@ class RecoveringQueue(Queue):
 
     stranded_grace_s: float = STRANDED_JOB_GRACE_S  # a worker sets its Settings' value
 
+    _lock_token: str | None = None
+
     def acquire_maintenance_lock(self) -> bool:
-        key = self.registry_cleaning_key
-        return bool(self.connection.set(key, 1, nx=True, ex=MAINTENANCE_LOCK_TTL_S))
+        token = uuid.uuid4().hex
+        if not self.connection.set(
+            self.registry_cleaning_key, token, nx=True, ex=MAINTENANCE_LOCK_TTL_S
+        ):
+            return False
+        self._lock_token = token
+        return True
+
+    def release_maintenance_lock(self) -> None:
+        """Only the lock this queue took: a pass that outlived it must not free another's."""
+        token, self._lock_token = self._lock_token, None
+        if token is not None:
+            self.connection.register_script(_RELEASE)(
+                keys=[self.registry_cleaning_key], args=[token]
+            )
 
     @property
     def intermediate_queue(self) -> IntermediateQueue:

@@ -64,6 +64,9 @@ REJECTED: list[object] = [
     ),
     pytest.param(lambda: alice(aud="someone"), "bad_credentials", id="unexpected-audience"),
     pytest.param(lambda: alice(**{"pull-request": "abc"}), "bad_credentials", id="bad-pr"),
+    pytest.param(lambda: alice(**{"pull-request": 2**64}), "bad_credentials", id="pr-2**64"),
+    pytest.param(lambda: alice(**{"pull-request": str(2**31)}), "bad_credentials", id="pr-2**31"),
+    pytest.param(lambda: alice(**{"pull-request": 0}), "bad_credentials", id="pr-0"),
     pytest.param(lambda: alice(slug=["linaro/lkft"]), "bad_credentials", id="slug-not-a-string"),
 ]
 

@@ -42,6 +42,7 @@ from tests.support.stranding import (
 )
 from tests.support.waiting import eventually
 from worker.run import build_worker
+from worker.stranded import RecoveringQueue
 
 LONG_AGO_S = STRANDED_JOB_GRACE_S + 5  # a mark this old is past the grace
 RECOVERY_BOUND_S = 120.0  # issue 6: an accepted callback is stored within 2 minutes
@@ -259,3 +260,17 @@ async def test_recovery_of_a_stranded_callback_with_default_settings(
     print(f"stranded callback stored {recovery_s:.1f} s after its worker died, default settings")
     check_stored_once(redis_client, sqlite_store, delivery, job)
     assert recovery_s <= RECOVERY_BOUND_S
+
+
+def test_a_pass_that_outlived_its_lock_does_not_free_the_next_ones(
+    settings: Settings, redis_client: Redis
+) -> None:
+    slow, next_one = (build_worker(settings, "build", redis_client).queues[0] for _ in range(2))
+    assert isinstance(slow, RecoveringQueue) and isinstance(next_one, RecoveringQueue)
+    assert slow.acquire_maintenance_lock()
+    redis_client.delete(slow.registry_cleaning_key)  # its minute ran out mid-pass
+    assert next_one.acquire_maintenance_lock()
+    slow.release_maintenance_lock()
+    assert not slow.acquire_maintenance_lock()  # the next pass's lock still holds
+    next_one.release_maintenance_lock()
+    assert redis_client.exists(slow.registry_cleaning_key) == 0
