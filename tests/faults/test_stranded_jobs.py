@@ -18,7 +18,6 @@ import pytest
 import structlog
 from redis import Redis
 from rq.job import Job, JobStatus
-from rq.serializers import JSONSerializer
 from rq.utils import now, utcformat
 
 from receiver.job_template import RETRY
@@ -27,7 +26,7 @@ from shared.jobs import Delivery
 from shared.settings import Settings
 from tests.support.builders import callback
 from tests.support.database import ledger
-from tests.support.jobs import SUCCEED, enqueue
+from tests.support.jobs import SUCCEED, enqueue, fetch, queue
 from tests.support.logs import log_events
 from tests.support.processes import Process, start_worker
 from tests.support.queues import failed_job_ids, scheduled_job_ids, started_job_ids
@@ -35,7 +34,6 @@ from tests.support.stranding import (
     delivery_of,
     intermediate,
     intermediate_ids,
-    queue,
     seen_ago,
     strand,
     strand_callback,
@@ -48,10 +46,6 @@ LONG_AGO_S = STRANDED_JOB_GRACE_S + 5  # a mark this old is past the grace
 RECOVERY_BOUND_S = 120.0  # issue 6: an accepted callback is stored within 2 minutes
 RECOVERY_POLL_S = 0.25  # seconds between two looks at the store while waiting long
 PASS_S = 1.0  # seconds a maintenance pass takes, at most, on an idle queue
-
-
-def fetch(redis: Redis, job_id: str) -> Job:
-    return Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
 
 
 def stranded(redis: Redis) -> Job:

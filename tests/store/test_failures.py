@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Queue
-from rq.job import Job, JobStatus
+from rq.job import JobStatus
 from rq.serializers import JSONSerializer
 
 from receiver.enqueue import Enqueuer
@@ -23,14 +23,11 @@ from tests.conftest import Receiver
 from tests.support.api import post_document, wait_outcome
 from tests.support.builders import callback, encode, job_id_of, new_uid
 from tests.support.database import snapshot, write_lock_held
+from tests.support.jobs import fetch
 from tests.support.keys import KeyPair
 from tests.support.processes import start_worker
 from tests.support.waiting import eventually
 from tests.support.workers import drain
-
-
-def fetch(redis: Redis, jid: str) -> Job:
-    return Job.fetch(jid, connection=redis, serializer=JSONSerializer)
 
 
 async def test_a_locked_store_is_retried_until_the_job_succeeds(

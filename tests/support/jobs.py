@@ -35,6 +35,10 @@ def queue(redis: Redis, name: str) -> Queue:
     return Queue(name, connection=redis, serializer=JSONSerializer)
 
 
+def fetch(redis: Redis, job_id: str) -> Job:
+    return Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
+
+
 def enqueue(redis: Redis, name: str, func: str = SUCCEED, **options: Any) -> Job:
     """A job on queue `name` with an id shaped like the receiver's."""
     job_id = f"{name}-{new_uid()}"

@@ -8,9 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from redis import Redis
-from rq import Queue
 from rq.job import Job
-from rq.serializers import JSONSerializer
 from rq.utils import now, utcformat
 
 from receiver.job_template import RETRY
@@ -18,11 +16,8 @@ from shared.constants import HANDLER_PATHS, JOB_RESULT_TTL_S, JOB_TIMEOUT_S
 from shared.identity import body_digest, job_id
 from shared.jobs import Delivery
 from tests.support.builders import encode
+from tests.support.jobs import queue
 from worker.stranded import StrandedJobs
-
-
-def queue(redis: Redis, name: str) -> Queue:
-    return Queue(name, connection=redis, serializer=JSONSerializer)
 
 
 def strand(redis: Redis, name: str, func: str, **options: Any) -> Job:
