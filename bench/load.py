@@ -17,8 +17,8 @@ from statistics import median
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from shared.cli.signing import sign
 from shared.constants import KINDS, SIGNATURE_HEADER
-from shared.signing import sign
 from tests.support.builders import callback
 from tests.support.keys import KeyPair, make_key_pair
 from tests.support.redis_server import RedisServer

@@ -21,9 +21,9 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from receiver.auth import Authenticator
+from receiver.users import AuthConfig, OidcIssuer, TokenPolicy, User
 from shared.logs import configure_logging
 from shared.settings import Secret
-from shared.users import AuthConfig, OidcIssuer, TokenPolicy, User
 
 KEY = "bench-access-key-0123456789-0123456789-0123456789"
 ISSUER, AUDIENCE, KID = "https://oidc.bench", "https://tuxhook.bench", "bench-key"

@@ -19,12 +19,12 @@ from receiver.metrics import ReceiverMetrics, metrics_endpoint
 from receiver.middleware import request_context
 from receiver.outcomes import setup_outcomes
 from receiver.state import STATE, ReceiverState
+from receiver.users import AuthConfig, load_users_file
 from receiver.verify import SignatureVerifier
 from shared.errors import ConfigError
 from shared.keys import load_keys_file
 from shared.redis_conn import connect
 from shared.settings import Settings
-from shared.users import AuthConfig, load_users_file
 
 
 def build_keyring(settings: Settings) -> KeyRing:

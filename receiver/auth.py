@@ -27,7 +27,7 @@ from receiver.jwks import Jwks
 from receiver.jwt_verify import looks_like_jwt, unverified, unverified_issuer, verify
 from receiver.oidc import verify_oidc
 from receiver.rejections import bad_credentials, bad_issuer, forbidden_slug
-from shared.users import AuthConfig
+from receiver.users import AuthConfig
 
 
 @dataclass(frozen=True)

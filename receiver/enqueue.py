@@ -22,8 +22,8 @@ from redis.asyncio import Redis as AsyncRedis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from receiver.enqueue_script import BATCH_ENQUEUE_SCRIPT, JobArgs, batch_command
-from receiver.job_template import JobTemplate, made_at
+from receiver.rq.enqueue_script import BATCH_ENQUEUE_SCRIPT, JobArgs, batch_command
+from receiver.rq.job_template import JobTemplate, made_at
 from shared.constants import (
     ENQUEUE_BATCH_MAX,
     ENQUEUE_BATCH_MAX_BYTES,

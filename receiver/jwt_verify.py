@@ -11,9 +11,9 @@ from typing import Any
 import jwt
 
 from receiver.rejections import bad_credentials, bad_issuer, unauthorized
+from receiver.users import TokenPolicy
 from shared.constants import TOKEN_LEEWAY_S
 from shared.errors import Unauthorized
-from shared.users import TokenPolicy
 
 Key = str | bytes | jwt.PyJWK
 

@@ -8,9 +8,9 @@ from receiver.credentials import optional_text, pull_request_of_ref
 from receiver.jwks import Jwks
 from receiver.jwt_verify import verify
 from receiver.rejections import bad_credentials, forbidden_slug
+from receiver.users import OidcIssuer
 from shared.constants import RETRY_AFTER_S
 from shared.errors import ServiceUnavailable
-from shared.users import OidcIssuer
 
 
 async def _key(jwks: Jwks, header: dict[str, Any]) -> Any:

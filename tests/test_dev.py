@@ -15,8 +15,8 @@ from redis import Redis
 from rq import Worker
 from rq.worker import BaseWorker
 
+from shared.cli.signing import load_private_key, sign
 from shared.constants import QUEUE_NAMES, SIGNATURE_HEADER
-from shared.signing import load_private_key, sign
 from tests.support.builders import callback, encode
 from tests.support.processes import Process, child_env, tuxhook_command, wait_http_ok
 from tests.support.redis_server import RedisServer, free_port

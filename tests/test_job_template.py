@@ -1,4 +1,4 @@
-"""The receiver writes each job from a template (receiver/job_template.py), not through RQ's
+"""The receiver writes each job from a template (receiver/rq/job_template.py), not through RQ's
 enqueue: what Redis holds must be exactly what RQ's own enqueue writes for the same delivery,
 and RQ must read it back as the job it would have built."""
 
@@ -17,7 +17,7 @@ from rq.serializers import JSONSerializer
 from rq.utils import utcparse
 
 from receiver.enqueue import Enqueuer
-from receiver.job_template import RETRY, description
+from receiver.rq.job_template import RETRY, description
 from shared.constants import HANDLER_PATHS, JOB_FAILURE_TTL_S, JOB_RESULT_TTL_S, KINDS
 from shared.jobs import Delivery
 from shared.settings import Settings

@@ -20,8 +20,8 @@ from tests.support.jobs import FAIL, enqueue, failed_jobs, retried_job, work
 from tests.support.keys import KeyPair
 from tests.support.metrics import scrape, value
 from tests.support.redis_server import free_port
-from worker.metered import MeteredWorker
 from worker.metrics import record_job
+from worker.rq.metered import MeteredWorker
 
 CALLBACK = "/v1/callbacks/tuxsuite"
 

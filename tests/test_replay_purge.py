@@ -9,9 +9,9 @@ from redis import Redis
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from shared.cli.queues import parse_duration
 from shared.constants import RETRY_INTERVALS_S
 from shared.errors import UsageError
-from shared.ops import parse_duration
 from shared.settings import Settings
 from tests.support.cli import one_line_error, run_cli
 from tests.support.jobs import age_failure, failed_jobs, queue

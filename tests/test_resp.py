@@ -1,11 +1,11 @@
-"""receiver/resp.py encodes a command as redis-py would, however it is split into parts."""
+"""receiver/rq/resp.py encodes a command as redis-py would, however it is split into parts."""
 
 from __future__ import annotations
 
 import pytest
 from redis.connection import Connection
 
-from receiver.resp import Bulk, command
+from receiver.rq.resp import Bulk, command
 
 ARGS = [b"EVALSHA", b"0" * 40, b"2", b"rq:job:x", b"", b"\r\n$3\r\n", bytes(range(256)) * 40]
 

@@ -1,6 +1,6 @@
 """Workers' side of the job metrics: add each finished job to the counters in Redis.
 
-worker/metered.py calls it where RQ decides how a job ended, so that every path is counted,
+worker/rq/metered.py calls it where RQ decides how a job ended, so that every path is counted,
 including a job killed by its timeout (RQ's per-job callbacks miss that one, and cannot tell a
 retry from a final failure).
 """

@@ -2,7 +2,7 @@
 
 Every worker process listens on exactly one queue: RQ then takes each job with an atomic move
 into the queue's intermediate list, from which maintenance recovers a job whose worker (or
-Redis) died before starting it (worker/stranded.py). With several queues, RQ would pop the job
+Redis) died before starting it (worker/rq/stranded.py). With several queues, RQ would pop the job
 with BLPOP, and such a job would be lost. So `tuxhook worker` runs N processes for each queue
 asked for; one queue and N=1 runs in this process. Every worker is built by `build_worker` from
 the same Settings.
@@ -31,9 +31,9 @@ from shared.logs import configure_logging
 from shared.redis_conn import connect
 from shared.settings import Settings, mask_url
 from worker.context import CONTEXT
-from worker.failures import retry_only_transient
-from worker.metered import MeteredWorker
-from worker.stranded import RecoveringQueue
+from worker.rq.failures import retry_only_transient
+from worker.rq.metered import MeteredWorker
+from worker.rq.stranded import RecoveringQueue
 
 # Jobs run in the worker process itself (a SimpleWorker), which keeps its database connection
 # from job to job: forking a work horse per job costs more than the job (measured in

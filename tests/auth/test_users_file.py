@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from receiver.app import create_app
+from receiver.users import AuthConfig, TokenPolicy, load_users_file
 from shared.errors import ConfigError
 from shared.settings import Settings
-from shared.users import AuthConfig, TokenPolicy, load_users_file
 from tests.support.processes import child_env, tuxhook_command
 from tests.support.redis_server import free_port
 from tests.support.users import ALICE, BOB, oidc_toml, users_toml

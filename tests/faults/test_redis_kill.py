@@ -6,7 +6,7 @@ every callback that got a 2xx still has its job in Redis; a sender that retries 
 everything in; and the workers, which ran through the outage, store each callback exactly once.
 A worker that was between taking a job and starting it when Redis went away leaves the job in
 its queue's intermediate list, where maintenance finds it and puts it back in the queue
-(worker/stranded.py); one that was in a job finds it abandoned and retries it.
+(worker/rq/stranded.py); one that was in a job finds it abandoned and retries it.
 
 Workers exit when Redis fails outside their wait for a job; `tuxhook worker`'s pool replaces a
 member that exits, and this test restarts the whole command only if it exits, as compose's

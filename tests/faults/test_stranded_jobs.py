@@ -1,7 +1,7 @@
 """A job stranded in its queue's intermediate list (taken by a worker that died before starting
 it) goes back to the front of its queue, its retries unspent and the failed registry empty.
 
-The first tests call worker/stranded.py against the real Redis, with the "first seen" mark
+The first tests call worker/rq/stranded.py against the real Redis, with the "first seen" mark
 written as it would be a grace period ago. The others run real `tuxhook worker` processes: with
 the mark aged (so that they need not wait a minute), and in the soak variant with the
 production defaults and nothing aged, which measures the recovery time.
@@ -20,7 +20,7 @@ from redis import Redis
 from rq.job import Job, JobStatus
 from rq.utils import now, utcformat
 
-from receiver.job_template import RETRY
+from receiver.rq.job_template import RETRY
 from shared.constants import MAINTENANCE_LOCK_TTL_S, RETRY_INTERVALS_S, STRANDED_JOB_GRACE_S
 from shared.jobs import Delivery
 from shared.settings import Settings
@@ -39,8 +39,8 @@ from tests.support.stranding import (
     strand_callback,
 )
 from tests.support.waiting import eventually
+from worker.rq.stranded import RecoveringQueue
 from worker.run import build_worker
-from worker.stranded import RecoveringQueue
 
 LONG_AGO_S = STRANDED_JOB_GRACE_S + 5  # a mark this old is past the grace
 RECOVERY_BOUND_S = 120.0  # issue 6: an accepted callback is stored within 2 minutes

@@ -21,7 +21,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from receiver.job_template import RETRY
+from receiver.rq.job_template import RETRY
 from shared.constants import RETRY_INTERVALS_S
 from shared.settings import Settings
 from tests.support.burst import Sender, Sent, callbacks, deliveries

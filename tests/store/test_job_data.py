@@ -1,4 +1,4 @@
-"""A queued job's data is the receiver's uncompressed JSON (receiver/job_template.py); the
+"""A queued job's data is the receiver's uncompressed JSON (receiver/rq/job_template.py); the
 worker's RQ reads it, stores the delivery and rewrites the finished job's hash compressed, so
 the jobs kept for the redelivery window take no more room than RQ's own."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from shared.signing import generate_key_pair, load_private_key, sign
+from shared.cli.signing import generate_key_pair, load_private_key, sign
 
 
 @dataclass(frozen=True)

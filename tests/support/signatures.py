@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from shared.signing import sign
+from shared.cli.signing import sign
 from tests.support.keys import KeyPair
 
 # The order n of the P-256 group: r and s are valid only in [1, n-1].

@@ -11,13 +11,13 @@ from redis import Redis
 from rq.job import Job
 from rq.utils import now, utcformat
 
-from receiver.job_template import RETRY
+from receiver.rq.job_template import RETRY
 from shared.constants import HANDLER_PATHS, JOB_RESULT_TTL_S, JOB_TIMEOUT_S
 from shared.identity import body_digest, job_id
 from shared.jobs import Delivery
 from tests.support.builders import encode
 from tests.support.jobs import queue
-from worker.stranded import StrandedJobs
+from worker.rq.stranded import StrandedJobs
 
 
 def strand(redis: Redis, name: str, func: str, **options: Any) -> Job:

@@ -19,8 +19,8 @@ from rq.scripts import _build_hset_args
 from rq.serializers import JSONSerializer
 from rq.utils import utcformat
 
-from receiver.enqueue_script import JobArgs
-from receiver.resp import Bulk, bulk
+from receiver.rq.enqueue_script import JobArgs
+from receiver.rq.resp import Bulk, bulk
 from shared.constants import (
     HANDLER_PATHS,
     JOB_FAILURE_TTL_S,

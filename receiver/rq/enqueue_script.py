@@ -17,7 +17,7 @@ from typing import NamedTuple
 from rq import Queue
 from rq.scripts import UNIQUE_ENQUEUE_SCRIPT
 
-from receiver.resp import Bulk, command
+from receiver.rq.resp import Bulk, command
 
 BATCH_ENQUEUE_SCRIPT = f"""
 local function enqueue(KEYS, ARGV)

@@ -4,7 +4,7 @@ RQ decides how a job ended in handle_job_success and handle_job_failure, on ever
 living worker sees (a job that raised, one that timed out), so that is where the job is
 counted; /metrics reads the counts back (shared/job_metrics.py). A job whose worker was killed
 is not counted: the registry clean-up that later fails it as abandoned calls neither. Nor is a
-job found stranded before it started: tuxhook puts it back in its queue (worker/stranded.py)
+job found stranded before it started: tuxhook puts it back in its queue (worker/rq/stranded.py)
 instead of failing it, and it is counted when it runs.
 """
 

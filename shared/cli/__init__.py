@@ -15,17 +15,17 @@ Command = Callable[[argparse.Namespace, Settings], int]
 
 # Subcommand -> "module:function", imported only when run, so `tuxhook sign` loads no worker code.
 COMMANDS = {
-    "dev": "shared.dev:command",
+    "dev": "shared.cli.dev:command",
     "receiver": "receiver.serve:command",
     "worker": "worker.run:command",
     "db upgrade": "shared.db.migrate:command",
-    "status": "shared.ops:status_command",
-    "replay": "shared.ops:replay_command",
-    "purge-failed": "shared.ops:purge_command",
-    "keys fetch": "shared.sender:keys_fetch_command",
-    "sign": "shared.sender:sign_command",
-    "send": "shared.sender:send_command",
-    "token": "shared.tokens:token_command",
+    "status": "shared.cli.queues:status_command",
+    "replay": "shared.cli.queues:replay_command",
+    "purge-failed": "shared.cli.queues:purge_command",
+    "keys fetch": "shared.cli.client:keys_fetch_command",
+    "sign": "shared.cli.client:sign_command",
+    "send": "shared.cli.client:send_command",
+    "token": "shared.cli.tokens:token_command",
 }
 
 
@@ -133,7 +133,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

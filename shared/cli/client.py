@@ -9,11 +9,11 @@ from pathlib import Path
 
 import aiohttp
 
+from shared.cli.signing import load_private_key, sign
 from shared.constants import SIGNATURE_HEADER
 from shared.errors import ConfigError
 from shared.keys import fetch_keys_text, parse_keys
 from shared.settings import Settings
-from shared.signing import load_private_key, sign
 
 SEND_TIMEOUT_S = 30.0  # seconds for the whole POST
 

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 from redis import Redis
 from redis.exceptions import RedisError
 
+from shared.cli.signing import generate_key_pair
 from shared.errors import ConfigError
 from shared.settings import Settings
-from shared.signing import generate_key_pair
 
 VAR = Path("var")
 REDIS_START_TIMEOUT_S = 10.0  # seconds for a local redis-server to answer

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from redis import Redis
 from redis.exceptions import RedisError
 
-from shared import failed_jobs
+from shared.cli import failed_jobs
 from shared.errors import ServiceUnavailable, UsageError
 from shared.queue_status import Status, status
 from shared.redis_conn import connect

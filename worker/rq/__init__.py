@@ -1,0 +1,1 @@
+"""Everything of the workers' that reaches into RQ's internals."""
