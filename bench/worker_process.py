@@ -13,7 +13,7 @@ from rq.worker import BaseWorker
 from shared.constants import QUEUE_NAMES
 from shared.logs import configure_logging
 from shared.settings import Settings
-from worker.run import WORKER_CLASS, run_worker
+from worker.rq import WORKER_CLASS, run_worker
 
 CLASSES: dict[str, type[BaseWorker]] = {
     "tuxhook": WORKER_CLASS,
@@ -25,7 +25,7 @@ CLASSES: dict[str, type[BaseWorker]] = {
 def main() -> int:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    # The queues in turn: a worker listens on one queue (worker/run.py), and `tuxhook worker`
+    # The queues in turn: a worker listens on one queue (worker/rq/workers.py), and `tuxhook worker`
     # would run one process for each.
     for queue in QUEUE_NAMES:
         run_worker(settings, queue, burst=True, worker_class=CLASSES[sys.argv[1]])

@@ -15,7 +15,8 @@ from receiver.events import post_event
 from receiver.health import healthz, readyz
 from receiver.intake import Intake
 from receiver.keys import KeyRing
-from receiver.metrics import ReceiverMetrics, metrics_endpoint
+from receiver.metrics import ReceiverMetrics
+from receiver.metrics_http import metrics_endpoint
 from receiver.middleware import request_context
 from receiver.outcomes import setup_outcomes
 from receiver.state import STATE, ReceiverState

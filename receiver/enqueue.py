@@ -3,9 +3,10 @@
 RQ's client is synchronous, so the receiver sends its jobs with redis.asyncio. Each goes
 through RQ's own unique-enqueue Lua script: check, save and push in one atomic step, so
 concurrent redeliveries of one body queue one job. The job's hash is RQ's, from a template RQ
-built (job_template.py). Requests that arrive while a batch is in flight share the next one
-(group commit), sent as one EVALSHA that runs RQ's script for each job (enqueue_script.py),
-and each request is answered only once Redis has acknowledged its job.
+built (receiver/rq/job_template.py). Requests that arrive while a batch is in flight share the
+next one (group commit), sent as one EVALSHA that runs RQ's script for each job
+(receiver/rq/enqueue_script.py), and each request is answered only once Redis has acknowledged
+its job.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from redis.asyncio import Redis as AsyncRedis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from receiver.rq.enqueue_script import BATCH_ENQUEUE_SCRIPT, JobArgs, batch_command
-from receiver.rq.job_template import JobTemplate, made_at
+from receiver.rq import BATCH_ENQUEUE_SCRIPT, JobArgs, JobTemplate, batch_command, made_at
 from shared.constants import (
     ENQUEUE_BATCH_MAX,
     ENQUEUE_BATCH_MAX_BYTES,

@@ -1,4 +1,5 @@
-"""GET /metrics: this receiver's own counters, plus what Redis holds, read at scrape time.
+"""The collectors behind GET /metrics: this receiver's own counters, plus what Redis holds,
+read at scrape time (receiver/metrics_http.py serves them and counts each callback).
 
 Each application has its own CollectorRegistry (not prometheus_client's global one), so that
 tests and benchmarks can build several apps in one process.
@@ -9,13 +10,10 @@ receiver reports the same values, so aggregate them with max(), not sum().
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from aiohttp import web
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Histogram,
@@ -31,13 +29,10 @@ from prometheus_client.metrics_core import (
 from redis import Redis
 from redis.exceptions import RedisError
 
-from receiver.state import LOG_FIELDS, STATE, state
 from shared.constants import ENQUEUE_LATENCY_BUCKETS_S, JOB_OUTCOMES, KINDS, QUEUE_NAMES
 from shared.job_metrics import JobSeries, read_series
 from shared.queue_status import QueueStatus, queue_status, workers_alive
 
-# Requests that are callbacks; the others (health, metrics, outcomes) are not counted here.
-CALLBACK_PATHS = frozenset({"/v1/callbacks/tuxsuite", "/v1/events"})
 CALLBACK_OUTCOMES = ("accepted", "duplicate", "rejected", "failed")
 UNKNOWN_KIND = "unknown"  # refused before its kind was known (bad signature, bad JSON...)
 
@@ -85,23 +80,6 @@ def callback_outcome(status: int, outcome: str) -> str:
     if outcome == "ok":
         return "accepted" if status == 202 else "duplicate"
     return "rejected" if status < 500 else "failed"
-
-
-def observe_request(request: web.Request, status: int, outcome: str) -> None:
-    """Count the request if it was a callback; the middleware calls this for every request."""
-    if request.method != "POST" or request.path not in CALLBACK_PATHS:
-        return
-    st = request.app.get(STATE)
-    if st is None:
-        return
-    # The intake notes the kind for the request's log line as soon as it has parsed it.
-    st.metrics.observe_callback(request[LOG_FIELDS].get("kind"), status, outcome)
-
-
-async def metrics_endpoint(request: web.Request) -> web.Response:
-    # The Redis collector's client is synchronous: keep its round trips off the event loop.
-    body = await asyncio.get_running_loop().run_in_executor(None, state(request).metrics.render)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 class RedisCollector:

@@ -12,7 +12,7 @@ import structlog
 from aiohttp import web
 
 from receiver.draining import IN_FLIGHT
-from receiver.metrics import observe_request
+from receiver.metrics_http import observe_request
 from receiver.state import LOG_FIELDS
 from shared.errors import TuxhookError
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -11,12 +11,9 @@ from receiver.auth import Authenticator
 from receiver.enqueue import Enqueuer
 from receiver.intake import Intake
 from receiver.keys import KeyRing
+from receiver.metrics import ReceiverMetrics
 from receiver.verify import SignatureVerifier
 from shared.settings import Settings
-
-if TYPE_CHECKING:
-    # receiver.metrics reads this module's STATE; importing it here at run time would be a cycle.
-    from receiver.metrics import ReceiverMetrics
 
 
 @dataclass

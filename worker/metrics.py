@@ -8,7 +8,6 @@ retry from a final failure).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import structlog
 from redis import Redis
@@ -37,23 +36,3 @@ def record_job(connection: Redis, queue: str, outcome: str, duration_s: float) -
             pipe.execute()
     except RedisError as e:
         log.warning("job_metrics_not_recorded", queue=queue, outcome=outcome, error=str(e))
-
-
-def job_duration_s(job: Any) -> float:
-    """Seconds between an RQ job's start and end, or 0 when RQ did not record both."""
-    if job.started_at is None or job.ended_at is None:
-        return 0.0
-    return float((job.ended_at - job.started_at).total_seconds())
-
-
-def failure_outcome(job: Any) -> str:
-    """ "retried" while RQ will run the job again, "failed" once it goes to the failed registry.
-
-    Call it before RQ's handle_job_failure, which spends one of the job's retries.
-    """
-    return "retried" if job.should_retry else "failed"
-
-
-def record_finished_job(connection: Redis, job: Any, outcome: str) -> None:
-    """record_job for an RQ job, whose origin is its queue."""
-    record_job(connection, job.origin, outcome, job_duration_s(job))

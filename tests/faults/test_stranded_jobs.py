@@ -39,8 +39,8 @@ from tests.support.stranding import (
     strand_callback,
 )
 from tests.support.waiting import eventually
+from worker.rq import build_worker
 from worker.rq.stranded import RecoveringQueue
-from worker.run import build_worker
 
 LONG_AGO_S = STRANDED_JOB_GRACE_S + 5  # a mark this old is past the grace
 RECOVERY_BOUND_S = 120.0  # issue 6: an accepted callback is stored within 2 minutes

@@ -39,7 +39,7 @@ from tests.support.queues import (
 )
 from tests.support.waiting import eventually
 from tests.support.workers import drain
-from worker.run import build_worker
+from worker.rq import build_worker
 
 BURST = 24  # callbacks sent while the store is locked, so that the workers are mid-job
 TRICKLE = 400  # most callbacks sent, one at a time, while waiting for the recovery

@@ -12,7 +12,7 @@ from redis import Redis
 from shared.constants import QUEUE_NAMES
 from shared.settings import Settings
 from worker.context import CONTEXT
-from worker.run import build_worker
+from worker.rq import build_worker
 
 
 @contextmanager
