@@ -11,6 +11,7 @@ from aiohttp import web
 
 from receiver.app import create_app
 from receiver.draining import IN_FLIGHT
+from receiver.rq import check_rq_contract
 from receiver.supervise import Supervisor
 from shared.constants import SHUTDOWN_CLOSE_GRACE_S, SHUTDOWN_DISPATCH_GRACE_S
 from shared.errors import UsageError
@@ -31,6 +32,7 @@ def _with_args(args: argparse.Namespace, settings: Settings) -> Settings:
 
 
 def command(args: argparse.Namespace, settings: Settings) -> int:
+    check_rq_contract()
     settings = _with_args(args, settings)
     configure_logging(settings.log_level)
     app = create_app(settings)  # a bad setting fails here, once, before any child starts

@@ -19,6 +19,7 @@ from shared.db.migrate import check_current
 from shared.errors import ConfigError, ServiceUnavailable
 from shared.logs import configure_logging
 from shared.redis_conn import connect
+from shared.rq_contract import check_rq_version
 from shared.settings import Settings, mask_url
 from worker.rq import Pool, run_worker
 
@@ -52,6 +53,7 @@ def check_schema(settings: Settings) -> None:
 
 
 def command(args: argparse.Namespace, settings: Settings) -> int:
+    check_rq_version()
     configure_logging(settings.log_level)
     queues = queue_names(args.queues)
     if args.pool < 1:

@@ -1,8 +1,10 @@
 """One EVALSHA for a whole batch of jobs: RQ's own unique-enqueue script, run once per job.
 
 RQ's script (check the job is new, save its hash, push its id) is embedded verbatim as a Lua
-function, so an RQ upgrade that changes it changes this too. A batch costs one command and one
-reply instead of one per job; each job is still checked, saved and pushed atomically.
+function. The receiver refuses to start when that script's SHA-256 is not the one pinned in
+shared/rq_contract.py, which tests/test_enqueue_batches.py and tests/test_job_template.py
+proved. A batch costs one command and one reply instead of one per job; each job is still
+checked, saved and pushed atomically.
 
     KEYS: the set of queues, then job key and queue key of each job
     ARGV: for each job, the number of its arguments, then RQ's ARGV for it
@@ -19,9 +21,12 @@ from rq.scripts import UNIQUE_ENQUEUE_SCRIPT
 
 from receiver.rq.resp import Bulk, command
 
+# What the receiver embeds, and what its start-up check hashes (receiver.rq.check_rq_contract).
+EMBEDDED_SCRIPT: str = UNIQUE_ENQUEUE_SCRIPT
+
 BATCH_ENQUEUE_SCRIPT = f"""
 local function enqueue(KEYS, ARGV)
-{UNIQUE_ENQUEUE_SCRIPT}
+{EMBEDDED_SCRIPT}
 end
 local replies = {{}}
 local at = 1
