@@ -26,8 +26,8 @@ from receiver.credentials import (
 from receiver.jwks import Jwks
 from receiver.jwt_verify import looks_like_jwt, unverified, unverified_issuer, verify
 from receiver.oidc import verify_oidc
-from receiver.rejections import bad_credentials, bad_issuer, forbidden_slug
 from receiver.users import AuthConfig
+from shared.errors import BadCredentials, BadIssuer, ForbiddenSlug
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Authenticator:
             return None
         values = headers.getall(name, [])
         if len(values) > 1:
-            raise bad_credentials(f"the {name} header is repeated")
+            raise BadCredentials(f"the {name} header is repeated")
         return (await self.authenticate(values[0] if values else None, name)).claims
 
     def _key_of(self, user: str) -> bytes:
@@ -102,7 +102,7 @@ class Authenticator:
         if looks_like_jwt(basic.credential):
             _, unchecked = unverified(basic.credential)
             return self._signed_token(basic.credential, unchecked, basic.user)
-        raise bad_credentials()
+        raise BadCredentials()
 
     async def _bearer(self, token: str) -> Identity:
         header, unchecked = unverified(token)
@@ -115,15 +115,13 @@ class Authenticator:
     def _signed_token(self, token: str, unchecked: dict[str, Any], user: str | None) -> Identity:
         policy = self.config.issuers.get(unverified_issuer(unchecked))
         if policy is None:
-            raise bad_issuer()
+            raise BadIssuer()
         name = user if user is not None else unchecked.get("sub")
         if not isinstance(name, str):
-            raise bad_credentials(
-                "a Bearer token signed with an access key names its user in 'sub'"
-            )
+            raise BadCredentials("a Bearer token signed with an access key names its user in 'sub'")
         claims = verify(token, self._key_of(name), policy)
         if name not in self.config.users or claims.get("sub", name) != name:
-            raise bad_credentials()
+            raise BadCredentials()
         return Identity(
             name,
             _claims(
@@ -141,4 +139,4 @@ class Authenticator:
         allowed = self.config.users[identity.user].slugs
         slug = identity.claims["slug"]
         if allowed and identity.claims["method"] != "access_key" and slug not in allowed:
-            raise forbidden_slug(f"slug {slug!r}")
+            raise ForbiddenSlug(f"slug {slug!r} may not be reported with these credentials")

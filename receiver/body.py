@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from shared.errors import BadBody, PayloadTooLarge, UnsupportedMediaType
 
 
 def check_media_type(request: web.Request) -> None:
@@ -41,8 +41,6 @@ async def read_body(request: web.Request) -> bytes:
         raise too_large(limit) from e
     except web.RequestPayloadError as e:
         # aiohttp decodes Content-Encoding while we read; undecodable input is the sender's fault.
-        raise BadRequest(
-            "body could not be decoded as its Content-Encoding or chunking says", code="bad_body"
-        ) from e
+        raise BadBody("body could not be decoded as its Content-Encoding or chunking says") from e
     except (ConnectionError, ValueError) as e:
-        raise BadRequest(f"body could not be read: {e}", code="bad_body") from e
+        raise BadBody(f"body could not be read: {e}") from e

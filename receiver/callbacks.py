@@ -7,15 +7,15 @@ from aiohttp import web
 from receiver.body import check_media_type, read_body
 from receiver.state import LOG_FIELDS, state
 from shared.constants import SIGNATURE_HEADER
-from shared.errors import Unauthorized
+from shared.errors import BadSignature, MissingSignature
 
 
 def signature_header(request: web.Request) -> str:
     values = request.headers.getall(SIGNATURE_HEADER, [])
     if not values:
-        raise Unauthorized(f"the {SIGNATURE_HEADER} header is missing", code="missing_signature")
+        raise MissingSignature(f"the {SIGNATURE_HEADER} header is missing")
     if len(values) > 1:
-        raise Unauthorized(f"the {SIGNATURE_HEADER} header is repeated", code="bad_signature")
+        raise BadSignature(f"the {SIGNATURE_HEADER} header is repeated")
     return values[0]
 
 

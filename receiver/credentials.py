@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from receiver.rejections import bad_credentials, unauthorized
+from shared.errors import BadCredentials, MissingCredentials
 
 _PULL_REF = re.compile(r"refs/pull/([0-9]{1,10})/(?:merge|head)")
 
@@ -30,14 +30,14 @@ class BearerToken:
 def parse_authorization(value: str | None, source: str) -> BasicCredentials | BearerToken:
     """The credentials in `value`, the content of the header named `source`."""
     if value is None or not value.strip():
-        raise unauthorized(f"no credentials in {source}", "missing_credentials")
+        raise MissingCredentials(f"no credentials in {source}")
     scheme, _, param = value.strip().partition(" ")
     param = param.strip()
     if scheme.lower() == "basic":
         return _basic(param, source)
     if scheme.lower() == "bearer" and param:
         return BearerToken(param)
-    raise bad_credentials(f"{source} must hold 'Basic ...' or 'Bearer ...'")
+    raise BadCredentials(f"{source} must hold 'Basic ...' or 'Bearer ...'")
 
 
 def _basic(param: str, source: str) -> BasicCredentials:
@@ -45,10 +45,10 @@ def _basic(param: str, source: str) -> BasicCredentials:
         text = base64.b64decode(param.encode("ascii"), validate=True).decode("utf-8")
     except (binascii.Error, ValueError) as e:
         # UnicodeError is a ValueError: non-ASCII base64, or a non-UTF-8 user:credential.
-        raise bad_credentials(f"{source}: Basic must hold base64 of 'user:credential'") from e
+        raise BadCredentials(f"{source}: Basic must hold base64 of 'user:credential'") from e
     user, colon, credential = text.partition(":")
     if not (user and colon and credential):
-        raise bad_credentials(f"{source}: Basic must hold base64 of 'user:credential'")
+        raise BadCredentials(f"{source}: Basic must hold base64 of 'user:credential'")
     return BasicCredentials(user, credential)
 
 
@@ -56,7 +56,7 @@ def optional_text(claims: dict[str, Any], name: str) -> str | None:
     value = claims.get(name)
     if value is None or isinstance(value, str):
         return value
-    raise bad_credentials(f"the token's {name!r} claim is not a string")
+    raise BadCredentials(f"the token's {name!r} claim is not a string")
 
 
 # Pull request numbers of GitHub, GitLab and Travis fit in 32 bits; a larger "number" is no pull
@@ -74,7 +74,7 @@ def pull_request(value: Any) -> int | None:
     elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
         number = int(value)
     if number is None or not 0 < number <= PULL_REQUEST_MAX:
-        raise bad_credentials("the token's 'pull-request' claim is not a pull request number")
+        raise BadCredentials("the token's 'pull-request' claim is not a pull request number")
     return number
 
 

@@ -29,9 +29,8 @@ from shared.constants import (
     ENQUEUE_BATCH_MAX_BYTES,
     ENQUEUE_BATCHES_IN_FLIGHT,
     KINDS,
-    RETRY_AFTER_S,
 )
-from shared.errors import ServiceUnavailable
+from shared.errors import QueueUnavailable
 from shared.identity import job_id
 from shared.jobs import Delivery
 from shared.redis_conn import connect, connect_async
@@ -49,11 +48,8 @@ class Enqueued:
         return {"job_id": self.job_id, "queue": self.queue, "duplicate": self.duplicate}
 
 
-def queue_unavailable(reason: str) -> ServiceUnavailable:
-    return ServiceUnavailable(
-        f"the queue is unavailable ({reason}); retry later",
-        headers={"Retry-After": str(RETRY_AFTER_S)},
-    )
+def queue_unavailable(reason: str) -> QueueUnavailable:
+    return QueueUnavailable(f"the queue is unavailable ({reason}); retry later")
 
 
 class _Pending(NamedTuple):

@@ -5,14 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from receiver.body import check_media_type, read_body
-from receiver.rejections import bad_credentials
 from receiver.state import LOG_FIELDS, state
+from shared.errors import BadCredentials
 
 
 def authorization(request: web.Request) -> str | None:
     values = request.headers.getall("Authorization", [])
     if len(values) > 1:
-        raise bad_credentials("the Authorization header is repeated")
+        raise BadCredentials("the Authorization header is repeated")
     return values[0] if values else None
 
 

@@ -10,19 +10,25 @@ from typing import Any
 
 import jwt
 
-from receiver.rejections import bad_credentials, bad_issuer, unauthorized
 from receiver.users import TokenPolicy
 from shared.constants import TOKEN_LEEWAY_S
-from shared.errors import Unauthorized
+from shared.errors import (
+    BadCredentials,
+    BadIssuer,
+    CredentialsRefused,
+    TokenExpired,
+    TokenNotYetValid,
+    TokenTooLongLived,
+)
 
 Key = str | bytes | jwt.PyJWK
 
 # Checked in order: the first class a PyJWT error is an instance of gives the answer.
-_CAUSES: tuple[tuple[type[jwt.PyJWTError], str, str], ...] = (
-    (jwt.ExpiredSignatureError, "token_expired", "the token has expired"),
-    (jwt.ImmatureSignatureError, "token_not_yet_valid", "the token is not valid yet"),
-    (jwt.InvalidIssuerError, "bad_issuer", "the token's issuer is not allowed here"),
-    (jwt.InvalidAudienceError, "bad_credentials", "the token is not meant for this receiver"),
+_CAUSES: tuple[tuple[type[jwt.PyJWTError], type[CredentialsRefused], str], ...] = (
+    (jwt.ExpiredSignatureError, TokenExpired, "the token has expired"),
+    (jwt.ImmatureSignatureError, TokenNotYetValid, "the token is not valid yet"),
+    (jwt.InvalidIssuerError, BadIssuer, "the token's issuer is not allowed here"),
+    (jwt.InvalidAudienceError, BadCredentials, "the token is not meant for this receiver"),
 )
 
 
@@ -36,35 +42,34 @@ def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         # One parse for both parts: PyJWT's base64 checks are a large share of a token's cost.
         parts = jwt.decode_complete(token, options={"verify_signature": False})
     except (jwt.PyJWTError, ValueError) as e:  # ValueError: bytes aiohttp read as surrogates
-        raise bad_credentials("the token is not a well-formed JWT") from e
+        raise BadCredentials("the token is not a well-formed JWT") from e
     return parts["header"], parts["payload"]
 
 
 def unverified_issuer(claims: dict[str, Any]) -> str:
     iss = claims.get("iss")
     if not isinstance(iss, str):
-        raise bad_issuer()
+        raise BadIssuer()
     return iss
 
 
-def rejection(error: jwt.PyJWTError) -> Unauthorized:
+def rejection(error: jwt.PyJWTError) -> CredentialsRefused:
     if isinstance(error, jwt.MissingRequiredClaimError):
         if error.claim == "iss":
-            return bad_issuer()
-        return bad_credentials(f"the token has no {error.claim!r} claim")
-    for cls, code, message in _CAUSES:
-        if isinstance(error, cls):
-            return unauthorized(message, code)
+            return BadIssuer()
+        return BadCredentials(f"the token has no {error.claim!r} claim")
+    for cause, refusal, message in _CAUSES:
+        if isinstance(error, cause):
+            return refusal(message)
     # A bad signature, a refused algorithm, a malformed part: one answer for all of them.
-    return bad_credentials()
+    return BadCredentials()
 
 
 def check_lifetime(claims: dict[str, Any], max_lifetime_s: int) -> None:
     lifetime = int(claims["exp"]) - int(claims["iat"])
     if lifetime > max_lifetime_s:
-        raise unauthorized(
-            f"the token lives {lifetime} s, longer than the {max_lifetime_s} s allowed",
-            "token_too_long_lived",
+        raise TokenTooLongLived(
+            f"the token lives {lifetime} s, longer than the {max_lifetime_s} s allowed"
         )
 
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from receiver.draining import IN_FLIGHT
 from receiver.metrics_http import observe_request
 from receiver.state import LOG_FIELDS
-from shared.errors import TuxhookError
+from shared.errors import MethodNotAllowed, NotFound, PayloadTooLarge, Refusal, TuxhookError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger("tuxhook.request")
@@ -23,7 +23,11 @@ log = structlog.get_logger("tuxhook.request")
 OUTCOME = web.RequestKey("tuxhook_outcome", str)
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+# aiohttp's own refusals (no route, a method the route lacks, a body over client_max_size)
+# answered with the codes of tuxhook's classes for them.
+_HTTP_REFUSALS: dict[int, type[Refusal]] = {
+    cls.status: cls for cls in (NotFound, MethodNotAllowed, PayloadTooLarge)
+}
 
 
 def error_response(err: TuxhookError) -> web.Response:
@@ -31,7 +35,8 @@ def error_response(err: TuxhookError) -> web.Response:
 
 
 def _from_http_exception(exc: web.HTTPException) -> web.Response:
-    code = _HTTP_CODES.get(exc.status, f"http_{exc.status}")
+    refusal = _HTTP_REFUSALS.get(exc.status)
+    code = refusal.code if refusal else f"http_{exc.status}"
     headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
     body = {"error": code, "message": exc.reason}
     return web.json_response(body, status=exc.status, headers=headers)
@@ -57,8 +62,8 @@ async def _respond(request: web.Request, handler: Handler) -> tuple[web.StreamRe
         return response, f"http_{exc.status}"
     except Exception:
         log.exception("unhandled_error")
-        body = {"error": "internal_error", "message": "internal error; see the receiver's log"}
-        return web.json_response(body, status=500), "internal_error"
+        error = TuxhookError("internal error; see the receiver's log")
+        return error_response(error), error.code
 
 
 @web.middleware

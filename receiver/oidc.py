@@ -7,10 +7,8 @@ from typing import Any
 from receiver.credentials import optional_text, pull_request_of_ref
 from receiver.jwks import Jwks
 from receiver.jwt_verify import verify
-from receiver.rejections import bad_credentials, forbidden_slug
 from receiver.users import OidcIssuer
-from shared.constants import RETRY_AFTER_S
-from shared.errors import ServiceUnavailable
+from shared.errors import BadCredentials, ForbiddenSlug, KeysUnavailable
 
 
 async def _key(jwks: Jwks, header: dict[str, Any]) -> Any:
@@ -20,12 +18,8 @@ async def _key(jwks: Jwks, header: dict[str, Any]) -> Any:
         return key
     if not jwks.loaded:
         # Not the token's fault: the issuer's keys could not be fetched yet.
-        raise ServiceUnavailable(
-            "the OIDC issuer's keys could not be loaded yet; retry later",
-            code="keys_unavailable",
-            headers={"Retry-After": str(RETRY_AFTER_S)},
-        )
-    raise bad_credentials()
+        raise KeysUnavailable("the OIDC issuer's keys could not be loaded yet; retry later")
+    raise BadCredentials()
 
 
 async def verify_oidc(
@@ -35,10 +29,10 @@ async def verify_oidc(
     claims = verify(token, await _key(jwks, header), issuer.policy)
     repository = optional_text(claims, "repository")
     if repository is None:
-        raise bad_credentials("the token has no 'repository' claim")
+        raise BadCredentials("the token has no 'repository' claim")
     user = issuer.user_for(repository)
     if user is None:
-        raise forbidden_slug(f"repository {repository!r}")
+        raise ForbiddenSlug(f"repository {repository!r} may not be reported with these credentials")
     ref = optional_text(claims, "ref")
     return user, {
         "method": "oidc",

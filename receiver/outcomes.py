@@ -23,12 +23,11 @@ from shared.constants import (
     OUTCOMES_PAGE_MAX,
     OUTCOMES_READ_THREADS,
     RESULTS,
-    RETRY_AFTER_S,
     STATES,
 )
 from shared.db.engine import create_engine
 from shared.db.queries import Cursor, Filters, get_outcome, list_outcomes
-from shared.errors import BadRequest, DatabaseUnavailable, NotFound
+from shared.errors import DatabaseUnavailable, InvalidParameter, NotFound
 from shared.settings import Settings
 from shared.timestamps import parse_time
 
@@ -56,10 +55,7 @@ class OutcomeReader:
                 return query(conn)
         except SQLAlchemyError as e:
             log.warning("outcomes_unreadable", reason=str(getattr(e, "orig", e))[:200])
-            raise DatabaseUnavailable(
-                "the outcome store cannot be read now; retry later",
-                headers={"Retry-After": str(RETRY_AFTER_S)},
-            ) from e
+            raise DatabaseUnavailable("the outcome store cannot be read now; retry later") from e
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -69,30 +65,26 @@ class OutcomeReader:
 READER = web.AppKey("tuxhook_outcomes", OutcomeReader)
 
 
-def invalid(message: str) -> BadRequest:
-    return BadRequest(message, code="invalid_parameter")
-
-
 def _single(query: MultiMapping[str], name: str) -> str | None:
     values = query.getall(name, [])
     if len(values) > 1:
-        raise invalid(f"{name} is given more than once")
+        raise InvalidParameter(f"{name} is given more than once")
     if values and not values[0]:
-        raise invalid(f"{name} is empty")
+        raise InvalidParameter(f"{name} is empty")
     return values[0] if values else None
 
 
 def _choice(query: MultiMapping[str], name: str) -> str | None:
     value = _single(query, name)
     if value is not None and value not in _CHOICES[name]:
-        raise invalid(f"{name} must be one of {', '.join(_CHOICES[name])}")
+        raise InvalidParameter(f"{name} must be one of {', '.join(_CHOICES[name])}")
     return value
 
 
 def _since(raw: str | None) -> datetime | None:
     since = None if raw is None else parse_time(raw)
     if raw is not None and since is None:
-        raise invalid("since must be an ISO 8601 time, e.g. 2025-01-31T00:00:00Z")
+        raise InvalidParameter("since must be an ISO 8601 time, e.g. 2025-01-31T00:00:00Z")
     return since
 
 
@@ -101,14 +93,14 @@ def _limit(raw: str | None) -> int:
         return OUTCOMES_PAGE_DEFAULT
     # isascii: str.isdigit() also accepts digits such as '²', which int() refuses.
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= OUTCOMES_PAGE_MAX:
-        raise invalid(f"limit must be a whole number from 1 to {OUTCOMES_PAGE_MAX}")
+        raise InvalidParameter(f"limit must be a whole number from 1 to {OUTCOMES_PAGE_MAX}")
     return int(raw)
 
 
 def parse_filters(query: MultiMapping[str]) -> Filters:
     unknown = sorted(set(query) - PARAMETERS)
     if unknown:
-        raise invalid(f"unknown parameter {', '.join(unknown)}")
+        raise InvalidParameter(f"unknown parameter {', '.join(unknown)}")
     return Filters(
         **{name: _choice(query, name) for name in _CHOICES},
         **{name: _single(query, name) for name in _TEXTS},

@@ -20,8 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from cryptography.hazmat.primitives.hashes import SHA256
 
 from receiver.keys import KeyRing
-from shared.constants import RETRY_AFTER_S
-from shared.errors import ServiceUnavailable, Unauthorized
+from shared.errors import BadSignature, KeysUnavailable
 from shared.keys import PublicKey
 
 ECDSA_SHA256 = ec.ECDSA(SHA256())
@@ -35,8 +34,8 @@ class Verified:
     key_fingerprint: str
 
 
-def bad_signature(message: str) -> Unauthorized:
-    return Unauthorized(message, code="bad_signature")
+def bad_signature(message: str) -> BadSignature:
+    return BadSignature(message)
 
 
 def decode_signature(header: str) -> bytes:
@@ -109,9 +108,5 @@ class SignatureVerifier:
         if verified is not None:
             return verified
         if not self.ring.keys and self.ring.url:  # keys are expected but could not be fetched
-            raise ServiceUnavailable(
-                "no TuxSuite key could be loaded yet; retry later",
-                code="keys_unavailable",
-                headers={"Retry-After": str(RETRY_AFTER_S)},
-            )
+            raise KeysUnavailable("no TuxSuite key could be loaded yet; retry later")
         raise bad_signature("signature does not match the body under any configured key")

@@ -1,25 +1,36 @@
-"""One error base: each subclass carries an HTTP status and a stable code."""
+"""Every error tuxhook raises on purpose. Each error code is a class: its HTTP status, its
+stable code and the headers its answer carries are the class's, never the raise site's.
 
-from collections.abc import Mapping
+Refusal's subclasses are the receiver's answers, `{"error": code, "message": text}`, listed in
+the README's error table (tests/test_error_table.py holds the two together). The others are
+errors of a command, of a start-up or of a job, which the CLI prints as one line.
+"""
+
+from typing import ClassVar
+
+from shared.constants import AUTH_REALM, RETRY_AFTER_S
 
 
 class TuxhookError(Exception):
     """Base of every error tuxhook raises on purpose; the receiver answers it as JSON."""
 
-    status: int = 500
-    code: str = "internal_error"
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
 
-    def __init__(
-        self, message: str, *, code: str | None = None, headers: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        if code is not None:
-            self.code = code
-        self.headers: dict[str, str] = dict(headers or {})
+        self.headers: dict[str, str] = self.default_headers()
+
+    @classmethod
+    def default_headers(cls) -> dict[str, str]:
+        return {}
 
     def as_json(self) -> dict[str, str]:
         return {"error": self.code, "message": self.message}
+
+
+# Errors of a command, a start-up or a job.
 
 
 class ConfigError(TuxhookError):
@@ -28,56 +39,17 @@ class ConfigError(TuxhookError):
     code = "config_error"
 
 
-class Unauthorized(TuxhookError):
-    status = 401
-    code = "bad_credentials"
+class SchemaOutdated(ConfigError):
+    """The store's schema is not the one this code writes: `tuxhook db upgrade` has not run."""
+
+    code = "schema_outdated"
 
 
-class Forbidden(TuxhookError):
-    status = 403
-    code = "forbidden"
+class UsageError(TuxhookError):
+    """A command was given arguments that cannot work together, or a malformed value."""
 
-
-class NotFound(TuxhookError):
-    status = 404
-    code = "not_found"
-
-
-class InvalidJSON(TuxhookError):
     status = 400
-    code = "invalid_json"
-
-
-class BadRequest(TuxhookError):
-    status = 400
-    code = "bad_request"
-
-
-class PayloadTooLarge(TuxhookError):
-    status = 413
-    code = "payload_too_large"
-
-
-class UnsupportedMediaType(TuxhookError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class InvalidPayload(TuxhookError):
-    status = 422
-    code = "invalid_payload"
-
-
-class ServiceUnavailable(TuxhookError):
-    status = 503
-    code = "queue_unavailable"
-
-
-class DatabaseUnavailable(TuxhookError):
-    """The outcome store cannot be reached, or its schema is not the one this code needs."""
-
-    status = 503
-    code = "database_unavailable"
+    code = "usage_error"
 
 
 class TransientError(TuxhookError):
@@ -92,8 +64,155 @@ class PermanentError(TuxhookError):
     code = "permanent"
 
 
-class UsageError(TuxhookError):
-    """A command was given arguments that cannot work together, or a malformed value."""
+# The receiver's answers. A class that sets no code of its own is a family, never raised.
 
+
+class Refusal(TuxhookError):
+    """A request the receiver refuses; it queues nothing."""
+
+
+class BadRequest(Refusal):
     status = 400
-    code = "usage_error"
+
+
+class InvalidJSON(BadRequest):
+    code = "invalid_json"
+
+
+class BadBody(BadRequest):
+    """The body could not be read as its Content-Encoding or chunking says."""
+
+    code = "bad_body"
+
+
+class InvalidParameter(BadRequest):
+    """A query parameter the read API does not know, or cannot use."""
+
+    code = "invalid_parameter"
+
+
+class Unauthorized(Refusal):
+    status = 401
+
+
+class MissingSignature(Unauthorized):
+    code = "missing_signature"
+
+
+class BadSignature(Unauthorized):
+    code = "bad_signature"
+
+
+# One message for every failure that involves a secret: an unknown user, a wrong key and a
+# bad signature must be indistinguishable.
+BAD_CREDENTIALS = "the credentials are not valid"
+
+
+class CredentialsRefused(Unauthorized):
+    """Token authentication failed: the answer challenges for Basic or Bearer credentials."""
+
+    # RFC 6750: the error attribute says the credentials given were refused.
+    challenge_error: ClassVar[str] = ', error="invalid_token"'
+
+    @classmethod
+    def default_headers(cls) -> dict[str, str]:
+        challenge = f'Basic realm="{AUTH_REALM}", charset="UTF-8", Bearer realm="{AUTH_REALM}"'
+        return {"WWW-Authenticate": challenge + cls.challenge_error}
+
+
+class MissingCredentials(CredentialsRefused):
+    code = "missing_credentials"
+    challenge_error = ""  # RFC 6750: no error attribute when the request carried none
+
+
+class BadCredentials(CredentialsRefused):
+    code = "bad_credentials"
+
+    def __init__(self, message: str = BAD_CREDENTIALS) -> None:
+        super().__init__(message)
+
+
+class BadIssuer(CredentialsRefused):
+    code = "bad_issuer"
+
+    def __init__(self, message: str = "the token's issuer is not allowed here") -> None:
+        super().__init__(message)
+
+
+class TokenExpired(CredentialsRefused):
+    code = "token_expired"
+
+
+class TokenNotYetValid(CredentialsRefused):
+    code = "token_not_yet_valid"
+
+
+class TokenTooLongLived(CredentialsRefused):
+    code = "token_too_long_lived"
+
+
+class Forbidden(Refusal):
+    status = 403
+
+
+class ForbiddenSlug(Forbidden):
+    """The credentials are valid, but their user may not report this slug or repository."""
+
+    code = "forbidden_slug"
+
+
+class NotFound(Refusal):
+    status = 404
+    code = "not_found"
+
+
+class MethodNotAllowed(Refusal):
+    status = 405
+    code = "method_not_allowed"
+
+
+class PayloadTooLarge(Refusal):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(Refusal):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class InvalidPayload(Refusal):
+    status = 422
+    code = "invalid_payload"
+
+
+class UnsupportedKind(InvalidPayload):
+    code = "unsupported_kind"
+
+
+class RetryLater(Refusal):
+    """Not the request's fault: a service it needs is down. The answer says when to retry."""
+
+    status = 503
+
+    @classmethod
+    def default_headers(cls) -> dict[str, str]:
+        return {"Retry-After": str(RETRY_AFTER_S)}
+
+
+class QueueUnavailable(RetryLater):
+    """Redis did not answer."""
+
+    code = "queue_unavailable"
+
+
+class KeysUnavailable(RetryLater):
+    """Keys are expected (a keys URL, an OIDC issuer) but none could be fetched yet."""
+
+    code = "keys_unavailable"
+
+
+class DatabaseUnavailable(RetryLater):
+    """The outcome store cannot be reached."""
+
+    code = "database_unavailable"

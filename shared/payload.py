@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.constants import KINDS, MAX_JSON_DEPTH, MAX_UID_LENGTH
-from shared.errors import InvalidJSON, InvalidPayload
+from shared.errors import InvalidJSON, InvalidPayload, UnsupportedKind
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,7 @@ def validate_event(doc: Any) -> Event:
     if not isinstance(kind, str):
         raise InvalidPayload("'kind' must be a string")
     if kind not in KINDS:
-        raise InvalidPayload(
-            f"kind {kind[:32]!r} is not one of {', '.join(KINDS)}", code="unsupported_kind"
-        )
+        raise UnsupportedKind(f"kind {kind[:32]!r} is not one of {', '.join(KINDS)}")
     status = doc.get("status")
     if not isinstance(status, dict):
         raise InvalidPayload("'status' must be a JSON object")

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from shared.constants import QUEUE_NAMES
 from shared.db.engine import create_engine
 from shared.db.migrate import check_current
-from shared.errors import ConfigError, ServiceUnavailable
+from shared.errors import ConfigError, QueueUnavailable
 from shared.logs import configure_logging
 from shared.redis_conn import connect
 from shared.rq_contract import check_rq_version
@@ -37,9 +37,7 @@ def check_redis(settings: Settings) -> None:
     try:
         connection.ping()
     except RedisError as e:
-        raise ServiceUnavailable(
-            f"cannot reach Redis at {mask_url(settings.redis_url)}: {e}"
-        ) from e
+        raise QueueUnavailable(f"cannot reach Redis at {mask_url(settings.redis_url)}: {e}") from e
     finally:
         connection.close()
 

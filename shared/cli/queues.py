@@ -13,7 +13,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from shared.cli import failed_jobs
-from shared.errors import ServiceUnavailable, UsageError
+from shared.errors import QueueUnavailable, UsageError
 from shared.queue_status import Status, status
 from shared.redis_conn import connect
 from shared.settings import Settings, mask_url
@@ -38,7 +38,7 @@ def redis_for(settings: Settings) -> Iterator[Redis]:
         yield connection
     except RedisError as e:
         url = mask_url(settings.redis_url)
-        raise ServiceUnavailable(f"Redis at {url} did not answer: {e}") from e
+        raise QueueUnavailable(f"Redis at {url} did not answer: {e}") from e
     finally:
         connection.close()
 

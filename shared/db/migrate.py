@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared.db.engine import create_engine
-from shared.errors import DatabaseUnavailable
+from shared.errors import DatabaseUnavailable, SchemaOutdated
 from shared.logs import configure_logging
 from shared.settings import Settings, mask_url
 
@@ -56,10 +56,9 @@ def check_current(engine: Engine, url: str) -> None:
         raise unavailable(url, e) from e
     head = head_revision()
     if current != head:
-        raise DatabaseUnavailable(
+        raise SchemaOutdated(
             f"the database {mask_url(url)} is at schema revision {current or 'none'}, "
-            f"not {head}: run `tuxhook db upgrade`",
-            code="schema_outdated",
+            f"not {head}: run `tuxhook db upgrade`"
         )
 
 

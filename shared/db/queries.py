@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, and_, or_, select
 
 from shared.db.schema import outcomes, test_results
-from shared.errors import BadRequest
+from shared.errors import InvalidParameter
 from shared.timestamps import as_utc, iso, parse_time
 
 COMMON_FIELDS = (
@@ -60,8 +60,8 @@ class Filters:
         return clauses
 
 
-def _bad_cursor() -> BadRequest:
-    return BadRequest("cursor is not one this server gave", code="invalid_parameter")
+def _bad_cursor() -> InvalidParameter:
+    return InvalidParameter("cursor is not one this server gave")
 
 
 @dataclass(frozen=True)
