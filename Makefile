@@ -50,9 +50,9 @@ types: venv
 test: venv system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The long fault variants (tests marked soak), which print what they measured (-rP).
-# The long fault variants (production timings); each is bounded by its own waits and by
-# pytest's per-test timeout, and the whole run by SOAK_TIMEOUT seconds.
+# The long fault variants (tests marked soak, production timings), which print what they
+# measured (-rP); each is bounded by its own waits and by pytest's per-test timeout, and the
+# whole run by SOAK_TIMEOUT seconds.
 SOAK_TIMEOUT ?= 900
 soak: venv system-deps
 	timeout $(SOAK_TIMEOUT) $(BIN)/pytest -m soak -raP $(PYTEST_ARGS)

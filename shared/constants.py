@@ -52,7 +52,7 @@ MAINTENANCE_LOCK_TTL_S: Final = 60
 STRANDED_FIRST_SEEN_TTL_S: Final = 24 * 3600
 
 # Seconds between retries of a job that failed transiently (database locked or unreachable).
-# The sum (~9.5 min) is the retry budget for a database outage.
+# Their sum, 548 s (9 min 8 s), is the retry budget for a database outage.
 RETRY_INTERVALS_S: Final = (1, 2, 5, 10, 20, 30, 60, 60, 120, 120, 120)
 
 # Seconds the sender is told to wait after a 503.

@@ -11,7 +11,8 @@ class Delivery:
     """One verified delivery of an event, as it travels through Redis to a worker.
 
     `body` is the verified document as text (for the legacy double-encoded form, the inner
-    string); `digest` is the SHA-256 of the raw request body, which identifies the delivery.
+    string); `digest` is the SHA-256 of what was verified, which identifies the delivery: the
+    raw request body, or that inner string for the legacy form (receiver/intake.py says why).
     """
 
     kind: str

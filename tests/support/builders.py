@@ -17,7 +17,8 @@ from shared.identity import body_digest, job_id
 from shared.jobs import Delivery
 from tests.support.keys import KeyPair
 
-# Copies of ../shared/samples, so the tests do not depend on what lies beside the checkout.
+# Copies of the samples that lie beside the checkout (/work/shared/samples in CI's layout, not
+# the `shared` package), so that the tests do not depend on what lies beside the checkout.
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 _ALPHABET = string.ascii_letters + string.digits
 
