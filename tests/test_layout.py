@@ -1,7 +1,7 @@
 """The layout's rules, read from the source: `shared/` is the ground floor and imports neither
 side; RQ's internals are reached only from receiver/rq/ and worker/rq/, whose public faces the
-rest imports; and every command in the CLI's table of dotted paths resolves to an entry point
-that accepts what the dispatcher passes."""
+rest imports; every command in the CLI's table of dotted paths resolves to an entry point
+that accepts what the dispatcher passes; and the handler paths queued jobs store resolve."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 
 from shared.cli import COMMANDS, command_name, resolve
 from shared.cli.parser import build_parser
+from shared.constants import HANDLER_PATHS
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,3 +131,11 @@ def test_every_entry_point_accepts_what_the_dispatcher_passes(
     params = list(inspect.signature(entry).parameters)
     assert [hints[p] for p in params[:2]] == [argparse.Namespace, Settings]
     assert hints["return"] is int
+
+
+@pytest.mark.parametrize("kind", sorted(HANDLER_PATHS))
+def test_the_handler_paths_queued_jobs_store_still_resolve(kind: str) -> None:
+    module, _, name = HANDLER_PATHS[kind].rpartition(".")
+    assert module == "worker.handlers"
+    handler = getattr(importlib.import_module(module), name)
+    inspect.signature(handler).bind(delivery={})  # as RQ calls it: the job's kwargs
