@@ -1,4 +1,8 @@
-"""The `tuxhook` command's parser: one function per command group."""
+"""The `tuxhook` command's parser: one function per command group.
+
+Kept apart from the groups' modules (dev.py, queues.py, client.py, tokens.py, and the
+receiver's and the workers' own), so that parsing a command line imports none of them.
+"""
 
 from __future__ import annotations
 
