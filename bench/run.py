@@ -12,6 +12,7 @@ BENCHMARKS = (
     "bench.tokens",  # token verification vs PyJWT's bare jwt.decode
     "bench.receivers",  # 1 receiver process vs 2 (reuse_port) vs gunicorn
     "bench.redis_fsync",  # the receiver with Redis appendfsync always vs everysec
+    "bench.redis_stall",  # time to a 503 with Redis stalled (SIGSTOP) vs down
 )
 
 

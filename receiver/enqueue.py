@@ -6,7 +6,8 @@ concurrent redeliveries of one body queue one job. The job's hash is RQ's, from 
 built (receiver/rq/job_template.py). Requests that arrive while a batch is in flight share the
 next one (group commit), sent as one EVALSHA that runs RQ's script for each job
 (receiver/rq/enqueue_script.py), and each request is answered only once Redis has acknowledged
-its job.
+its job. A batch that Redis does not answer in time (down, or stalled) fails with the requests
+waiting behind it, so that a stall costs each request one socket timeout, not one per batch.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from typing import NamedTuple
 import structlog
 from redis.asyncio import Redis as AsyncRedis
 from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from receiver.rq import BATCH_ENQUEUE_SCRIPT, JobArgs, JobTemplate, batch_command, made_at
 from shared.constants import (
@@ -133,15 +136,31 @@ class Enqueuer:
             jobs.append(job)
         if not sending:
             return
-        try:
-            outcomes: list[Enqueued | Exception] = list(await self._write(sending, jobs))
-        except RedisError as e:
-            outcomes = [queue_unavailable(type(e).__name__)] * len(sending)
-        except Exception as e:  # a bug must fail these requests, not strand them
-            log.exception("enqueue_failed")
-            outcomes = [queue_unavailable(type(e).__name__)] * len(sending)
+        outcomes = await self._outcomes(sending, jobs)
         for pending, outcome in zip(sending, outcomes, strict=True):
             _settle(pending.future, outcome)
+
+    async def _outcomes(
+        self, sending: list[_Pending], jobs: list[JobArgs]
+    ) -> list[Enqueued | Exception]:
+        try:
+            return list(await self._write(sending, jobs))
+        except (RedisConnectionError, RedisTimeoutError) as e:
+            # Redis is down or stalled: the requests waiting behind this batch would each wait
+            # as long again for the same answer. They were never sent, so nothing of theirs is
+            # queued; this batch's jobs may be (Redis may run the command once it wakes).
+            self._fail_waiting(queue_unavailable(type(e).__name__))
+            return [queue_unavailable(type(e).__name__)] * len(sending)
+        except RedisError as e:
+            return [queue_unavailable(type(e).__name__)] * len(sending)
+        except Exception as e:  # a bug must fail these requests, not strand them
+            log.exception("enqueue_failed")
+            return [queue_unavailable(type(e).__name__)] * len(sending)
+
+    def _fail_waiting(self, error: Exception) -> None:
+        waiting, self._waiting = self._waiting, []
+        for pending in waiting:
+            _settle(pending.future, error)
 
     async def _write(self, batch: list[_Pending], jobs: list[JobArgs]) -> list[Enqueued]:
         packed = batch_command(self._sha, jobs)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from redis import Redis
@@ -79,6 +82,17 @@ class RedisServer:
             self.process.kill()
             self.process.wait(timeout=10)
         self.process = None
+
+    @contextmanager
+    def stalled(self) -> Iterator[None]:
+        """Redis stopped (SIGSTOP), not dead, for the block: its port still accepts connections,
+        which the kernel queues, but nothing answers, as in a swap storm or a frozen VM."""
+        assert self.process is not None, "redis-server is not running"
+        self.process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.process.send_signal(signal.SIGCONT)
 
     def client(self) -> Redis:
         return Redis(port=self.port, socket_connect_timeout=1, socket_timeout=5)
