@@ -14,7 +14,7 @@ from receiver.enqueue import Enqueuer
 from receiver.events import post_event
 from receiver.health import healthz, readyz
 from receiver.intake import Intake
-from receiver.keys import KeyRing
+from receiver.keys import KeyRing, log_skipped
 from receiver.metrics import ReceiverMetrics
 from receiver.metrics_http import metrics_endpoint
 from receiver.middleware import request_context
@@ -23,13 +23,16 @@ from receiver.state import STATE, ReceiverState
 from receiver.users import AuthConfig, load_users_file
 from receiver.verify import SignatureVerifier
 from shared.errors import ConfigError
-from shared.keys import load_keys_file
+from shared.keys import NO_KEYS, load_keys_file
 from shared.redis_conn import connect
 from shared.settings import Settings
 
 
 def build_keyring(settings: Settings) -> KeyRing:
-    file_keys = load_keys_file(settings.tuxsuite_keys_file) if settings.tuxsuite_keys_file else ()
+    file_keys = NO_KEYS
+    if settings.tuxsuite_keys_file:  # a file with no usable key stops start-up (ConfigError)
+        file_keys = load_keys_file(settings.tuxsuite_keys_file)
+        log_skipped(file_keys.skipped, str(settings.tuxsuite_keys_file))
     return KeyRing(
         file_keys,
         url=settings.tuxsuite_keys_url,

@@ -107,6 +107,6 @@ class SignatureVerifier:
                 verified = verify_once(self.ring.keys, raw, signature)
         if verified is not None:
             return verified
-        if not self.ring.keys and self.ring.url:  # keys are expected but could not be fetched
+        if self.ring.awaiting_url_keys:  # the signer's key may be the URL's, not fetched yet
             raise KeysUnavailable("no TuxSuite key could be loaded yet; retry later")
         raise bad_signature("signature does not match the body under any configured key")

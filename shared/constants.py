@@ -65,6 +65,9 @@ REDIS_SOCKET_TIMEOUT_S: Final = 1.0
 # Seconds the keys URL may take to answer.
 KEYS_FETCH_TIMEOUT_S: Final = 5.0
 
+# Bytes of a keys document read at most: a group's keys take a few hundred.
+KEYS_DOCUMENT_MAX_BYTES: Final = 64 * 1024
+
 # Most deliveries the receiver writes to Redis in one round trip, and most such round trips
 # at a time: while one batch waits for Redis, the next is already on its way.
 ENQUEUE_BATCH_MAX: Final = 64

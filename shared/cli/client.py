@@ -12,7 +12,7 @@ import aiohttp
 from shared.cli.signing import load_private_key, sign
 from shared.constants import SIGNATURE_HEADER
 from shared.errors import ConfigError
-from shared.keys import fetch_keys_text, parse_keys
+from shared.keys import KeySet, fetch_keys_text, parse_keys
 from shared.settings import Settings
 
 SEND_TIMEOUT_S = 30.0  # seconds for the whole POST
@@ -53,18 +53,23 @@ def send_command(args: argparse.Namespace, _: Settings) -> int:
     return 0 if 200 <= status < 300 else 1
 
 
-async def _fetch(url: str, settings: Settings) -> tuple[str, int]:
+async def _fetch(url: str, settings: Settings) -> tuple[str, KeySet]:
     async with aiohttp.ClientSession() as session:
         text = await fetch_keys_text(session, url, settings.tuxsuite_token)
-    return text, len(parse_keys(text))
+    try:
+        return text, parse_keys(text)
+    except ConfigError as e:
+        raise ConfigError(f"keys URL answered {e.message}; nothing saved") from e
 
 
 def keys_fetch_command(args: argparse.Namespace, settings: Settings) -> int:
     """Save a group's keys; the document is checked before anything is written."""
-    text, count = asyncio.run(_fetch(args.url, settings))
+    text, found = asyncio.run(_fetch(args.url, settings))
+    for why in found.skipped:
+        print(f"tuxhook: warning: left out {why}", file=sys.stderr)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
-        print(f"saved {count} key(s) to {args.output}", file=sys.stderr)
+        print(f"saved {len(found.keys)} key(s) to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

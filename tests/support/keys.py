@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,3 +30,14 @@ def make_key_pair(directory: Path, name: str = "tuxsuite") -> KeyPair:
     private, public = directory / f"{name}.pem", directory / f"{name}.pub"
     line = generate_key_pair(private, public)
     return KeyPair(private, public, line)
+
+
+# The demo key of the samples (/work/shared/samples, copied beside the tests): a keys document
+# as TuxSuite's keys endpoint serves it, and the private half that signs demo callbacks.
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+DEMO_KEYS_JSON = SAMPLES / "keys.json"
+
+
+def demo_key_pair() -> KeyPair:
+    line: str = json.loads(DEMO_KEYS_JSON.read_text())["ssh"]["pub"]
+    return KeyPair(SAMPLES / "demo-key.pem", DEMO_KEYS_JSON, line)
