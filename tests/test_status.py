@@ -43,6 +43,7 @@ def test_status_of_empty_queues(settings_env: dict[str, str]) -> None:
             "failed": 0,
             "scheduled": 0,
             "oldest_queued_age_s": None,
+            "last_failure": None,
         }
     assert doc["workers"] == []
 

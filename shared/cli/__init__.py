@@ -26,6 +26,7 @@ COMMANDS = {
     "worker": "worker.run:command",
     "db upgrade": "shared.db.migrate:command",
     "status": "shared.cli.queues:status_command",
+    "failed": "shared.cli.queues:failed_command",
     "replay": "shared.cli.queues:replay_command",
     "purge-failed": "shared.cli.queues:purge_command",
     "keys fetch": "shared.cli.client:keys_fetch_command",

@@ -1,11 +1,11 @@
-"""The failed registries, RQ's dead letters: find, requeue and purge the jobs in them."""
+"""The failed registries, RQ's dead letters: find, requeue and purge the jobs in them
+(shared/cli/failures.py reads them, and says why each job failed)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import cast
+from datetime import datetime, timedelta
 
 from redis import Redis
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
@@ -13,17 +13,9 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
-from shared.constants import (
-    FAILED_JOBS_BATCH,
-    JOB_FAILURE_TTL_S,
-    QUEUE_NAMES,
-    RETRY_INTERVALS_S,
-)
+from shared.cli.failures import FailedJob, describe, entries, failed_at, registry
+from shared.constants import QUEUE_NAMES, RETRY_INTERVALS_S
 from shared.errors import NotFound, UsageError
-
-
-def registry(queue: str, connection: Redis) -> FailedJobRegistry:
-    return FailedJobRegistry(queue, connection=connection, serializer=JSONSerializer)
 
 
 def select_queues(queue: str | None) -> tuple[str, ...]:
@@ -65,7 +57,7 @@ def all_failed(connection: Redis, queues: Iterable[str]) -> dict[str, str]:
 
 @dataclass
 class Replayed:
-    requeued: list[tuple[str, str]] = field(default_factory=list)  # (job id, queue)
+    requeued: list[FailedJob] = field(default_factory=list)  # each as it was when it failed
     gone: list[str] = field(default_factory=list)  # expired, or requeued by someone else meanwhile
 
 
@@ -84,55 +76,39 @@ def restore_retries(job: Job) -> None:
     job.meta["replays"] = int(job.meta.get("replays", 0)) + 1
 
 
-def _requeue_one(connection: Redis, job_id: str, queue: str) -> bool:
+def _requeue_one(connection: Redis, job_id: str, queue: str) -> FailedJob | None:
+    """The job as it failed, once requeued; None if it is no longer there to requeue."""
     reg = registry(queue, connection)
+    score = connection.zscore(reg.key, job_id)
     try:
         job = Job.fetch(job_id, connection=connection, serializer=JSONSerializer)
     except NoSuchJobError:
         # The job's hash expired before its registry entry: nothing left to run.
         reg.remove(job_id)
-        return False
+        return None
+    failed = describe(job_id, queue, job, float(score or 0))  # before the reason is cleared
     restore_retries(job)
     try:
         reg.requeue(job)  # saves the rest of the job, budget included, as it queues it
     except InvalidJobOperation:
-        return False  # requeued by someone else meanwhile
-    return True
+        return None  # requeued by someone else meanwhile
+    return failed
 
 
 def requeue(connection: Redis, found: dict[str, str]) -> Replayed:
     """Put each failed job back at the tail of its queue, with its retries, to run again."""
     result = Replayed()
     for job_id, queue in found.items():
-        if _requeue_one(connection, job_id, queue):
-            result.requeued.append((job_id, queue))
+        failed = _requeue_one(connection, job_id, queue)
+        if failed is not None:
+            result.requeued.append(failed)
         else:
             result.gone.append(job_id)
     return result
 
 
-def _entries(reg: FailedJobRegistry) -> Iterator[list[tuple[str, float]]]:
-    """The registry's (job id, expiry score), a batch at a time, oldest expiry first."""
-    start = 0
-    while True:
-        raw = reg.connection.zrange(reg.key, start, start + FAILED_JOBS_BATCH - 1, withscores=True)
-        batch = cast(list[tuple[bytes, float]], raw)
-        if not batch:
-            return
-        yield [(member.decode(), float(score)) for member, score in batch]
-        start += FAILED_JOBS_BATCH
-
-
-def failed_at(job: Job, expiry_score: float) -> datetime:
-    """When the job failed: RQ's end time, else its registry expiry less its failure TTL."""
-    if job.ended_at is not None:
-        return job.ended_at
-    ttl = job.failure_ttl if job.failure_ttl is not None else JOB_FAILURE_TTL_S
-    return datetime.fromtimestamp(expiry_score - ttl, UTC)
-
-
 def _doomed(reg: FailedJobRegistry, cutoff: datetime) -> Iterator[tuple[str, Job | None]]:
-    for batch in _entries(reg):
+    for batch in entries(reg):
         jobs = Job.fetch_many([i for i, _ in batch], reg.connection, serializer=JSONSerializer)
         for (job_id, score), job in zip(batch, jobs, strict=True):
             if job is None or failed_at(job, score) <= cutoff:

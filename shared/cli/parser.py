@@ -49,6 +49,9 @@ def _add_serving(sub: argparse._SubParsersAction[Parser]) -> None:
 def _add_queue_ops(sub: argparse._SubParsersAction[Parser]) -> None:
     p = sub.add_parser("status", help="queues, registries and workers")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p = sub.add_parser("failed", help="failed jobs, each with why it failed")
+    p.add_argument("--queue", help="only this queue")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p = sub.add_parser("replay", help="requeue failed jobs")
     p.add_argument("--queue", help="only this queue")
     p.add_argument("--all", action="store_true", help="every failed job")

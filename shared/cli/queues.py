@@ -1,4 +1,4 @@
-"""`tuxhook status`, `tuxhook replay` and `tuxhook purge-failed`: the queues, for operators."""
+"""`tuxhook status`, `failed`, `replay` and `purge-failed`: the queues, for operators."""
 
 from __future__ import annotations
 
@@ -8,11 +8,19 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
 
 from shared.cli import failed_jobs
+from shared.cli.failures import (
+    FailedJob,
+    all_failed_jobs,
+    latest_failure,
+    render_failed,
+    when,
+)
 from shared.errors import QueueUnavailable, UsageError
 from shared.queue_status import Status, status
 from shared.redis_conn import connect
@@ -47,13 +55,17 @@ def _age(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds:.0f}s"
 
 
-def render_status(st: Status) -> str:
+def render_status(st: Status, last: dict[str, FailedJob | None]) -> str:
     lines = [f"{'QUEUE':<10}{'QUEUED':>8}{'STARTED':>9}{'FAILED':>8}{'SCHEDULED':>11}  OLDEST"]
     for q in st.queues:
         lines.append(
             f"{q.name:<10}{q.queued:>8}{q.started:>9}{q.failed:>8}{q.scheduled:>11}"
             f"  {_age(q.oldest_queued_age_s)}"
         )
+    failures = [(queue, f) for queue, f in last.items() if f is not None]
+    if failures:
+        lines += ["", "last failure (UTC):"]
+        lines += [f"  {queue:<10}{when(f)}  {f.uid or '-'}  {f.reason}" for queue, f in failures]
     lines.append("")
     lines.append(f"workers: {len(st.workers)}")
     for w in st.workers:
@@ -62,10 +74,28 @@ def render_status(st: Status) -> str:
     return "\n".join(lines)
 
 
+def status_json(st: Status, last: dict[str, FailedJob | None]) -> dict[str, Any]:
+    doc = st.as_json()
+    for q in doc["queues"]:
+        failure = last.get(q["name"])
+        q["last_failure"] = failure.as_json() if failure else None
+    return doc
+
+
 def status_command(args: argparse.Namespace, settings: Settings) -> int:
     with redis_for(settings) as connection:
         st = status(connection)
-    print(json.dumps(st.as_json(), indent=2) if args.json else render_status(st))
+        last = {q.name: latest_failure(connection, q.name) if q.failed else None for q in st.queues}
+    print(json.dumps(status_json(st, last), indent=2) if args.json else render_status(st, last))
+    return 0
+
+
+def failed_command(args: argparse.Namespace, settings: Settings) -> int:
+    """The failed jobs, the most recent failure first, each with why it failed."""
+    queues = failed_jobs.select_queues(args.queue)
+    with redis_for(settings) as connection:
+        found = all_failed_jobs(connection, queues)
+    print(json.dumps([f.as_json() for f in found], indent=2) if args.json else render_failed(found))
     return 0
 
 
@@ -84,8 +114,9 @@ def replay_command(args: argparse.Namespace, settings: Settings) -> int:
     """Requeue failed jobs. Every id given must be in a failed registry, or nothing is requeued."""
     with redis_for(settings) as connection:
         replayed = failed_jobs.requeue(connection, _replay_targets(args, connection))
-    for job_id, queue in replayed.requeued:
-        print(f"requeued {job_id} on {queue}")
+    for failed in replayed.requeued:
+        why = f"it had failed at {when(failed)}: {failed.reason}"
+        print(f"requeued {failed.job_id} on {failed.queue}; {why}")
     for job_id in replayed.gone:
         print(f"skipped {job_id}: no longer in the failed registry")
     print(f"requeued {len(replayed.requeued)} failed job(s)")
