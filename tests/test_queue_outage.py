@@ -48,13 +48,12 @@ async def test_redis_outage_answers_503_and_recovers(
 
         own_redis.stop()
         body, headers = signed_callback(keys)
-        started = time.monotonic()
-        async with http.post(url + CALLBACK, data=body, headers=headers) as resp:
-            elapsed = time.monotonic() - started
+        async with http.post(
+            url + CALLBACK, data=body, headers=headers, timeout=NOT_A_HANG
+        ) as resp:
             assert resp.status == 503
             assert int(resp.headers["Retry-After"]) > 0
             assert (await resp.json())["error"] == "queue_unavailable"
-        assert elapsed < 5, "an outage must be an answer, not a hang"
         async with http.get(url + "/readyz") as resp:
             assert (resp.status, (await resp.json())["error"]) == (503, "queue_unavailable")
 
