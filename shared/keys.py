@@ -75,7 +75,7 @@ def parse_key_line(line: str) -> PublicKey:
 def _json_key_lines(text: str) -> list[tuple[str, str]]:
     try:
         pub = json.loads(text)["ssh"]["pub"]
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:  # RecursionError: nested too deep to parse
         raise ConfigError("a document that starts as JSON but is not JSON") from e
     except (KeyError, TypeError) as e:
         raise ConfigError("JSON without a key at ssh.pub") from e
@@ -89,6 +89,7 @@ def _json_key_lines(text: str) -> list[tuple[str, str]]:
 def _key_lines(text: str) -> list[tuple[str, str]]:
     """The document's key lines, each with where it is: ssh.pub of a keys.json, else every
     line but blanks and comments (which may be indented)."""
+    text = text.removeprefix("\ufeff")  # a byte order mark, as some editors write
     stripped = text.strip()
     if not stripped:
         raise ConfigError("an empty document")

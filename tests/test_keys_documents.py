@@ -101,6 +101,7 @@ async def post_signed(http: aiohttp.ClientSession, base: str, keys: KeyPair) -> 
         ('{"pat": []}', "JSON without a key at ssh.pub"),
         ('{"ssh": {"pub": 7}}', "neither a key line nor a list of them"),
         ('{"ssh": ', "a document that starts as JSON but is not JSON"),
+        ('{"ssh": ' + "[" * 60_000, "a document that starts as JSON but is not JSON"),
         ("\n".join([UNKNOWN_TYPE_LINE] * 5), "line 3: unknown key type 'ssh-foo'; and 2 more)"),
     ],
     ids=[
@@ -113,6 +114,7 @@ async def post_signed(http: aiohttp.ClientSession, base: str, keys: KeyPair) -> 
         "json-without-ssh-pub",
         "json-ssh-pub-number",
         "broken-json",
+        "json-nested-too-deep",
         "many-unknown",
     ],
 )
@@ -137,8 +139,14 @@ def test_a_document_without_a_usable_key_is_refused_saying_what_it_is(
             ["line 2: unknown key type 'ssh-foo'"],
         ),
         (demo_keys()[1], []),
+        ("\ufeff" + demo_keys()[1], []),
     ],
-    ids=["json-list-of-three-types", "lines-with-indented-comments", "the-sample-keys-json"],
+    ids=[
+        "json-list-of-three-types",
+        "lines-with-indented-comments",
+        "the-sample-keys-json",
+        "with-a-byte-order-mark",
+    ],
 )
 def test_usable_keys_are_used_beside_unusable_ones(text: str, skipped: list[str]) -> None:
     found = parse_keys(text)
