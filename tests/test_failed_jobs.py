@@ -185,10 +185,23 @@ def chained() -> str:
         ("Moved to FailedJobRegistry, due to AbandonedJobError", "Moved to FailedJobRegistry"),
         ("", "no reason recorded"),
         (raised(ValueError("x" * 1000)), "ValueError: xxx"),
+        (
+            raised(ValueError("\x1b[2J\x1b]0;pwned\x07 cleared")),
+            "ValueError: \\x1b[2J\\x1b]0;pwned",
+        ),
     ],
-    ids=["plain", "chained-multiline", "no-message", "not-a-traceback", "empty", "long"],
+    ids=[
+        "plain",
+        "chained-multiline",
+        "no-message",
+        "not-a-traceback",
+        "empty",
+        "long",
+        "terminal-escapes",
+    ],
 )
 def test_the_reason_is_the_line_that_names_the_last_exception(text: str, expected: str) -> None:
     line = exception_line(text)
     assert line.startswith(expected)
     assert len(line) <= REASON_MAX_CHARS
+    assert line.isprintable()

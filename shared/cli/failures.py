@@ -63,7 +63,9 @@ class FailedJob:
 
 
 def _short(line: str) -> str:
-    line = line.strip()
+    """One line fit for a terminal: a message may quote a payload, so control characters (a
+    terminal's escape sequences) are shown escaped, and a long line is cut."""
+    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line.strip())
     return line if len(line) <= REASON_MAX_CHARS else line[: REASON_MAX_CHARS - 1] + "…"
 
 
