@@ -17,9 +17,8 @@ from shared.identity import body_digest, job_id
 from shared.jobs import Delivery
 from tests.support.keys import KeyPair
 
-# Copies of the samples that lie beside the checkout (/work/shared/samples in CI's layout, not
-# the `shared` package), so that the tests do not depend on what lies beside the checkout.
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+# The demo plan's callbacks (shared/demo/README.md), which the tests vary.
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "demo"
 _ALPHABET = string.ascii_letters + string.digits
 
 

@@ -32,9 +32,9 @@ def make_key_pair(directory: Path, name: str = "tuxsuite") -> KeyPair:
     return KeyPair(private, public, line)
 
 
-# The demo key of the samples (/work/shared/samples, copied beside the tests): a keys document
-# as TuxSuite's keys endpoint serves it, and the private half that signs demo callbacks.
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+# The published demo key (shared/demo/, copied from /work/shared/samples): a keys document as
+# TuxSuite's keys endpoint serves it, and the private half that signs demo callbacks.
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "demo"
 DEMO_KEYS_JSON = SAMPLES / "keys.json"
 
 
