@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -39,24 +40,38 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+# A parser's ValueError says what is wrong with the value; the field's `expects` (below) says
+# what would be right. Numbers are repeated in the message; URLs, which may hold a password, not.
+
+
+def _whole(raw: str) -> int:
+    # isascii: str.isdigit() also accepts digits such as '²', which int() refuses.
+    if not (raw.isascii() and raw.isdigit()):
+        raise ValueError(f"{raw!r} is not a whole number")
+    return int(raw)
+
+
 def _positive_int(raw: str) -> int:
-    value = int(raw)
+    value = _whole(raw)
     if value <= 0:
-        raise ValueError("must be a positive integer")
+        raise ValueError(f"{raw!r} is not a positive integer")
     return value
 
 
 def _positive_float(raw: str) -> float:
-    value = float(raw)
-    if value <= 0:
-        raise ValueError("must be a positive number")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{raw!r} is not a positive number")
     return value
 
 
 def _port(raw: str) -> int:
-    value = int(raw)
+    value = _whole(raw)
     if not 0 <= value <= 65535:
-        raise ValueError("must be a port number, 0 to 65535")
+        raise ValueError(f"{raw!r} is not a port number")
     return value
 
 
@@ -69,7 +84,20 @@ def _log_level(raw: str) -> str:
 
 def _url(raw: str) -> str:
     if not urlsplit(raw).scheme or "://" not in raw:
-        raise ValueError("must be a URL with a scheme, like redis://host:6379/0")
+        raise ValueError("not a URL with a scheme")
+    return raw
+
+
+# The stores tuxhook ships a driver for. A bare `postgresql://` means psycopg 3 too.
+DATABASE_SCHEMES = ("sqlite:///", "postgresql+psycopg://", "postgresql://")
+
+
+def _database_url(raw: str) -> str:
+    if not raw.startswith(DATABASE_SCHEMES):
+        scheme, sep, _ = raw.partition("://")
+        if sep and scheme.replace("+", "").isalnum():
+            raise ValueError(f"{scheme}:// is not a store tuxhook supports")
+        raise ValueError("not the URL of a store tuxhook supports")
     return raw
 
 
@@ -81,39 +109,91 @@ def _secret(raw: str) -> Secret:
     return Secret(raw)
 
 
-def _env(name: str, parse: Callable[[str], Any], default: Any = None, **kw: Any) -> Any:
-    return field(default=default, metadata={"env": PREFIX + name, "parse": parse}, **kw)
+def _env(
+    name: str,
+    parse: Callable[[str], Any],
+    default: Any = None,
+    *,
+    expects: str | None = None,
+    **kw: Any,
+) -> Any:
+    """A setting read from TUXHOOK_<name>; `expects` says what a good value looks like."""
+    metadata = {"env": PREFIX + name, "parse": parse, "expects": expects}
+    return field(default=default, metadata=metadata, **kw)
+
+
+_SECONDS = "a number of seconds above 0, like {}"
+_WHOLE_SECONDS = "a whole number of seconds above 0, like {}"
 
 
 @dataclass(frozen=True)
 class Settings:
     """Every setting of tuxhook; `from_env` is the only place that reads the environment."""
 
-    redis_url: str = _env("REDIS_URL", _url, "redis://127.0.0.1:6379/0", repr=False)
-    database_url: str = _env("DATABASE_URL", _url, DEFAULT_DATABASE_URL, repr=False)
+    redis_url: str = _env(
+        "REDIS_URL",
+        _url,
+        "redis://127.0.0.1:6379/0",
+        expects="a URL like redis://127.0.0.1:6379/0",
+        repr=False,
+    )
+    database_url: str = _env(
+        "DATABASE_URL",
+        _database_url,
+        DEFAULT_DATABASE_URL,
+        expects="sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE (or postgresql://)",
+        repr=False,
+    )
     tuxsuite_keys_file: Path | None = _env("TUXSUITE_KEYS_FILE", _path)
-    tuxsuite_keys_url: str | None = _env("TUXSUITE_KEYS_URL", _url)
+    tuxsuite_keys_url: str | None = _env(
+        "TUXSUITE_KEYS_URL", _url, expects="a URL like https://HOST/v1/groups/G/projects/P/keys"
+    )
     tuxsuite_token: Secret | None = _env("TUXSUITE_TOKEN", _secret)
     users_file: Path | None = _env("USERS_FILE", _path)
     access_key: Secret | None = _env("ACCESS_KEY", _secret)
-    max_body_bytes: int = _env("MAX_BODY_BYTES", _positive_int, 1_048_576)
+    max_body_bytes: int = _env(
+        "MAX_BODY_BYTES",
+        _positive_int,
+        1_048_576,
+        expects="an integer number of bytes, like 1048576",
+    )
     host: str = _env("HOST", str, "127.0.0.1")
-    port: int = _env("PORT", _port, 8080)
-    receiver_processes: int = _env("RECEIVER_PROCESSES", _positive_int, 1)
+    port: int = _env("PORT", _port, 8080, expects="a port number from 0 to 65535, like 8080")
+    receiver_processes: int = _env(
+        "RECEIVER_PROCESSES", _positive_int, 1, expects="a whole number of processes, like 2"
+    )
     log_level: str = _env("LOG_LEVEL", _log_level, "INFO")
-    keys_refetch_interval_s: float = _env("KEYS_REFETCH_INTERVAL", _positive_float, 30.0)
-    keys_max_age_s: float = _env("KEYS_MAX_AGE", _positive_float, 3600.0)
-    job_timeout_s: int = _env("JOB_TIMEOUT", _positive_int, JOB_TIMEOUT_S)
+    keys_refetch_interval_s: float = _env(
+        "KEYS_REFETCH_INTERVAL", _positive_float, 30.0, expects=_SECONDS.format(30)
+    )
+    keys_max_age_s: float = _env(
+        "KEYS_MAX_AGE", _positive_float, 3600.0, expects=_SECONDS.format(3600)
+    )
+    job_timeout_s: int = _env(
+        "JOB_TIMEOUT", _positive_int, JOB_TIMEOUT_S, expects=_WHOLE_SECONDS.format(JOB_TIMEOUT_S)
+    )
     worker_maintenance_interval_s: int = _env(
-        "WORKER_MAINTENANCE_INTERVAL", _positive_int, WORKER_MAINTENANCE_INTERVAL_S
+        "WORKER_MAINTENANCE_INTERVAL",
+        _positive_int,
+        WORKER_MAINTENANCE_INTERVAL_S,
+        expects=_WHOLE_SECONDS.format(WORKER_MAINTENANCE_INTERVAL_S),
     )
-    worker_job_monitoring_interval_s: int = _env("WORKER_MONITORING_INTERVAL", _positive_int, 10)
+    worker_job_monitoring_interval_s: int = _env(
+        "WORKER_MONITORING_INTERVAL", _positive_int, 10, expects=_WHOLE_SECONDS.format(10)
+    )
     stranded_job_grace_s: float = _env(
-        "STRANDED_JOB_GRACE", _positive_float, float(STRANDED_JOB_GRACE_S)
+        "STRANDED_JOB_GRACE",
+        _positive_float,
+        float(STRANDED_JOB_GRACE_S),
+        expects=_SECONDS.format(STRANDED_JOB_GRACE_S),
     )
-    shutdown_timeout_s: float = _env("SHUTDOWN_TIMEOUT", _positive_float, 30.0)
+    shutdown_timeout_s: float = _env(
+        "SHUTDOWN_TIMEOUT", _positive_float, 30.0, expects=_SECONDS.format(30)
+    )
     # Seconds a database write waits for a lock before the job fails and RQ retries it later.
-    database_lock_timeout_s: float = _env("DATABASE_LOCK_TIMEOUT", _positive_float, 10.0)
+    database_lock_timeout_s: float = _env(
+        "DATABASE_LOCK_TIMEOUT", _positive_float, 10.0, expects=_SECONDS.format(10)
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -127,7 +207,7 @@ class Settings:
         for name, spec in specs.items():
             raw = env.get(name, "")
             if raw.strip():
-                values[spec.name] = _parse(name, spec.metadata["parse"], raw.strip())
+                values[spec.name] = _parse(name, spec.metadata, raw.strip())
         return cls(**values)
 
     def replace(self, **changes: Any) -> Settings:
@@ -143,8 +223,9 @@ class Settings:
         return f"Settings({urls}, {shown})"
 
 
-def _parse(name: str, parse: Callable[[str], Any], raw: str) -> Any:
+def _parse(name: str, metadata: Mapping[str, Any], raw: str) -> Any:
     try:
-        return parse(raw)
+        return metadata["parse"](raw)
     except ValueError as e:
-        raise ConfigError(f"{name}: {e}") from e
+        expects = metadata.get("expects")
+        raise ConfigError(f"{name}: {e}" + (f"; expected {expects}" if expects else "")) from e

@@ -36,16 +36,35 @@ def test_values_are_parsed() -> None:
     ("env", "message"),
     [
         ({"TUXHOOK_PROT": "1"}, "unknown setting TUXHOOK_PROT"),
-        ({"TUXHOOK_PORT": "http"}, "TUXHOOK_PORT"),
-        ({"TUXHOOK_PORT": "70000"}, "port number"),
-        ({"TUXHOOK_MAX_BODY_BYTES": "0"}, "positive integer"),
+        ({"TUXHOOK_PORT": "http"}, "TUXHOOK_PORT: 'http' is not a whole number; expected a port"),
+        ({"TUXHOOK_PORT": "70000"}, "'70000' is not a port number"),
+        ({"TUXHOOK_PORT": "8\uff1080"}, "is not a whole number"),  # a full-width digit
+        ({"TUXHOOK_MAX_BODY_BYTES": "0"}, "'0' is not a positive integer; expected an integer"),
+        ({"TUXHOOK_JOB_TIMEOUT": "1.5"}, "expected a whole number of seconds above 0, like 30"),
+        ({"TUXHOOK_KEYS_MAX_AGE": "inf"}, "'inf' is not a positive number"),
+        ({"TUXHOOK_KEYS_MAX_AGE": "soon"}, "'soon' is not a positive number"),
         ({"TUXHOOK_LOG_LEVEL": "LOUD"}, "TUXHOOK_LOG_LEVEL"),
-        ({"TUXHOOK_REDIS_URL": "localhost:6379"}, "URL with a scheme"),
+        ({"TUXHOOK_REDIS_URL": "localhost:6379"}, "expected a URL like redis://127.0.0.1:6379/0"),
+        ({"TUXHOOK_DATABASE_URL": "sqlite:x.db"}, "not the URL of a store tuxhook supports"),
+        ({"TUXHOOK_DATABASE_URL": "postgresql+psycopg2://h/d"}, "postgresql\\+psycopg2:// is not"),
     ],
 )
 def test_malformed_or_unknown_settings_are_errors(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///var/x.sqlite3", "postgresql+psycopg://u@h/d", "postgresql://u:p@h:5/d"]
+)
+def test_the_supported_stores_are_accepted(url: str) -> None:
+    assert Settings.from_env({"TUXHOOK_DATABASE_URL": url}).database_url == url
+
+
+def test_a_refused_database_url_never_repeats_its_password() -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"TUXHOOK_DATABASE_URL": "mysql://tux:s3cret@db/x"})
+    assert "s3cret" not in refused.value.message
 
 
 def test_repr_masks_secrets_and_passwords() -> None:
