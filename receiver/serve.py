@@ -14,6 +14,7 @@ from receiver.draining import IN_FLIGHT
 from receiver.rq import check_rq_contract
 from receiver.supervise import Supervisor
 from shared.constants import SHUTDOWN_CLOSE_GRACE_S, SHUTDOWN_DISPATCH_GRACE_S
+from shared.db.engine import store_location
 from shared.errors import UsageError
 from shared.logs import configure_logging
 from shared.settings import Settings
@@ -36,7 +37,13 @@ def command(args: argparse.Namespace, settings: Settings) -> int:
     settings = _with_args(args, settings)
     configure_logging(settings.log_level)
     app = create_app(settings)  # a bad setting fails here, once, before any child starts
-    log.info("receiver_starting", host=settings.host, port=settings.port, settings=repr(settings))
+    log.info(
+        "receiver_starting",
+        host=settings.host,
+        port=settings.port,
+        store=store_location(settings.database_url),
+        settings=repr(settings),
+    )
     if settings.receiver_processes > 1:
         return Supervisor(settings, settings.receiver_processes).run()
     asyncio.run(serve(app, settings, reuse_port=args.reuse_port))

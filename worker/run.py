@@ -14,7 +14,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from shared.constants import QUEUE_NAMES
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, store_location
 from shared.db.migrate import check_current
 from shared.errors import ConfigError, QueueUnavailable
 from shared.logs import configure_logging
@@ -58,8 +58,15 @@ def command(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("--pool must be at least 1")
     check_redis(settings)
     check_schema(settings)
+    # Beside a receiver that logs the same settings (`tuxhook dev`), once is enough.
+    shown = {} if args.settings_logged else {"settings": repr(settings)}
     structlog.get_logger("tuxhook.worker").info(
-        "worker_starting", queues=queues, pool=args.pool, burst=args.burst, settings=repr(settings)
+        "worker_starting",
+        queues=queues,
+        pool=args.pool,
+        burst=args.burst,
+        store=store_location(settings.database_url),
+        **shown,
     )
     if len(queues) == 1 and args.pool == 1:
         run_worker(settings, queues[0], burst=args.burst)

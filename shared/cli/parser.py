@@ -17,6 +17,14 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _commands(parser: Parser, dest: str) -> argparse._SubParsersAction[Parser]:
+    """The subcommands of `parser`. Given none, main() prints `parser`'s help: its commands."""
+    parser.set_defaults(commands_of=parser)
+    return parser.add_subparsers(
+        dest=dest, title="commands", metavar="COMMAND", parser_class=Parser
+    )
+
+
 def _add_serving(sub: argparse._SubParsersAction[Parser]) -> None:
     sub.add_parser("dev", help="run everything locally on the embedded defaults")
     p = sub.add_parser("receiver", help="serve HTTP")
@@ -40,9 +48,9 @@ def _add_serving(sub: argparse._SubParsersAction[Parser]) -> None:
         help="N worker processes for each queue, under one parent that replaces any that dies"
         " (default 1: one process per queue)",
     )
-    db = sub.add_parser("db", help="database schema").add_subparsers(
-        dest="db_command", required=True
-    )
+    # `tuxhook dev` runs the workers beside a receiver whose start-up line shows the settings.
+    p.add_argument("--settings-logged", action="store_true", help=argparse.SUPPRESS)
+    db = _commands(sub.add_parser("db", help="the outcome store's schema"), "db_command")
     db.add_parser("upgrade", help="create or migrate the schema")
 
 
@@ -62,9 +70,7 @@ def _add_queue_ops(sub: argparse._SubParsersAction[Parser]) -> None:
 
 
 def _add_client(sub: argparse._SubParsersAction[Parser]) -> None:
-    keys = sub.add_parser("keys", help="TuxSuite keys").add_subparsers(
-        dest="keys_command", required=True
-    )
+    keys = _commands(sub.add_parser("keys", help="TuxSuite keys"), "keys_command")
     p = keys.add_parser("fetch", help="save a group's keys (token: TUXHOOK_TUXSUITE_TOKEN)")
     p.add_argument("--url", required=True, help=".../v1/groups/<group>/projects/<project>/keys")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
@@ -78,15 +84,22 @@ def _add_client(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--header", action="append", default=[], metavar="'K: V'", help="extra header")
     p = sub.add_parser("token", help="mint a JWT from TUXHOOK_ACCESS_KEY")
     p.add_argument("--user", required=True)
-    p.add_argument("--slug")
+    p.add_argument("--slug", help="what the token reports (a user with a slugs list needs it)")
     p.add_argument("--pull-request", type=int)
     p.add_argument("--ttl", type=int, default=5400, help="seconds (default 5400)")
+    p.add_argument(
+        "--max-ttl",
+        type=int,
+        default=5400,
+        metavar="SECONDS",
+        help="the issuer's max_lifetime in the receiver's users file, if over 5400",
+    )
     p.add_argument("--issuer", default="travis-ci.org")
 
 
 def build_parser() -> Parser:
     parser = Parser(prog="tuxhook", description="Receive, queue and store TuxSuite callbacks.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    sub = _commands(parser, "command")
     _add_serving(sub)
     _add_queue_ops(sub)
     _add_client(sub)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 
 from shared.constants import DATABASE_CONNECT_TIMEOUT_S
+from shared.settings import mask_url
 
 
 def database_url(url: str) -> URL:
@@ -22,6 +24,20 @@ def database_url(url: str) -> URL:
 
 def is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The absolute path of a SQLite store's file; None for PostgreSQL or a store in memory."""
+    parsed = database_url(url)
+    if not is_sqlite(parsed) or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).absolute()
+
+
+def store_location(url: str) -> str:
+    """Where the store is, for people: a SQLite file's absolute path, else the URL, masked."""
+    path = sqlite_file(url)
+    return str(path) if path is not None else mask_url(url)
 
 
 def create_engine(
@@ -53,8 +69,11 @@ def create_engine(
 
 
 def _sqlite_engine(url: URL, lock_timeout_s: float, *, write: bool, pool_size: int) -> Engine:
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if not write and url.database and url.database != ":memory:":
+        # A reader never creates the file: a store that is not there is an error, not a new,
+        # empty store in whatever folder the reader runs from.
+        url = url.set(database=f"file:{quote(url.database)}")
+        url = url.update_query_dict({"mode": "rw", "uri": "true"})
     engine = sa.create_engine(url, pool_size=pool_size, max_overflow=0)
     busy_ms = int(lock_timeout_s * 1000)
     begin = "BEGIN IMMEDIATE" if write else "BEGIN"

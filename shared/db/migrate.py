@@ -12,10 +12,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from shared.db.engine import create_engine
-from shared.errors import DatabaseUnavailable, SchemaOutdated
+from shared.db.engine import create_engine, database_url, sqlite_file, store_location
+from shared.errors import ConfigError, DatabaseUnavailable, SchemaOutdated
 from shared.logs import configure_logging
-from shared.settings import Settings, mask_url
+from shared.settings import DEFAULT_DATABASE_URL, Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -50,6 +50,13 @@ def upgrade(engine: Engine) -> str | None:
 
 def check_current(engine: Engine, url: str) -> None:
     """Refuse to work on a store whose schema is not the one this code writes."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        relative = not Path(str(database_url(url).database)).is_absolute()
+        hint = " (a relative path, like the default, is read from the folder tuxhook runs in)"
+        raise SchemaOutdated(
+            f"there is no store at {path}: run `tuxhook db upgrade`{hint if relative else ''}"
+        )
     try:
         current = current_revision(engine)
     except SQLAlchemyError as e:
@@ -57,19 +64,34 @@ def check_current(engine: Engine, url: str) -> None:
     head = head_revision()
     if current != head:
         raise SchemaOutdated(
-            f"the database {mask_url(url)} is at schema revision {current or 'none'}, "
+            f"the store {store_location(url)} is at schema revision {current or 'none'}, "
             f"not {head}: run `tuxhook db upgrade`"
         )
 
 
 def unavailable(url: str, e: SQLAlchemyError) -> DatabaseUnavailable:
     reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-    return DatabaseUnavailable(f"cannot use the database {mask_url(url)}: {reason}")
+    return DatabaseUnavailable(f"cannot use the store {store_location(url)}: {reason}")
+
+
+def prepare_folder(url: str) -> None:
+    """Create the default store's folder, `var/`, and no other: a SQLite file elsewhere must be
+    in a folder that exists, so that a typo never creates a tree of folders."""
+    path = sqlite_file(url)
+    if path is None or path.parent.is_dir():
+        return
+    if url != DEFAULT_DATABASE_URL:
+        raise ConfigError(
+            f"the folder {path.parent} does not exist: create it, or point "
+            "TUXHOOK_DATABASE_URL at a file in a folder that does"
+        )
+    path.parent.mkdir()
 
 
 def command(_: argparse.Namespace, settings: Settings) -> int:
     configure_logging(settings.log_level)
     url = settings.database_url
+    prepare_folder(url)
     engine = create_engine(url, lock_timeout_s=settings.database_lock_timeout_s, write=True)
     try:
         revision = upgrade(engine)
@@ -77,5 +99,5 @@ def command(_: argparse.Namespace, settings: Settings) -> int:
         raise unavailable(url, e) from e
     finally:
         engine.dispose()
-    print(f"tuxhook: database {mask_url(url)} is at schema revision {revision}")
+    print(f"tuxhook: the store {store_location(url)} is at schema revision {revision}")
     return 0

@@ -32,11 +32,20 @@ class Process:
         env: Mapping[str, str],
         log_path: Path,
         cwd: Path | None = None,
+        *,
+        new_group: bool = False,
     ) -> None:
+        """`new_group`: lead a process group of its own, as a shell's foreground job does, so
+        that a test can signal the whole group as a terminal's Ctrl-C would."""
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.popen = subprocess.Popen(
-            list(args), env=dict(env), stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd
+            list(args),
+            env=dict(env),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            process_group=0 if new_group else None,
         )
 
     def signal(self, sig: signal.Signals) -> None:
@@ -112,7 +121,9 @@ def start_worker(env: Mapping[str, str], log_path: Path, *args: str) -> Process:
     return Process(tuxhook_command("worker", *args), child_env(env), log_path)
 
 
-def run_tuxhook(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def run_tuxhook(
+    env: Mapping[str, str], *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a one-shot command (`db upgrade`, `worker --burst`) to completion."""
     return subprocess.run(
         tuxhook_command(*args),
@@ -121,4 +132,5 @@ def run_tuxhook(env: Mapping[str, str], *args: str) -> subprocess.CompletedProce
         text=True,
         timeout=RUN_TIMEOUT_S,
         check=False,
+        cwd=cwd,
     )
