@@ -139,4 +139,10 @@ class Authenticator:
         allowed = self.config.users[identity.user].slugs
         slug = identity.claims["slug"]
         if allowed and identity.claims["method"] != "access_key" and slug not in allowed:
-            raise ForbiddenSlug(f"slug {slug!r} may not be reported with these credentials")
+            listed = ", ".join(sorted(allowed))
+            if slug is None:
+                raise ForbiddenSlug(
+                    f"the token carries no slug, and {identity.user} may only report {listed}"
+                    " (tuxhook token --slug)"
+                )
+            raise ForbiddenSlug(f"{identity.user} may not report {slug!r}, only {listed}")

@@ -25,9 +25,16 @@ from shared.constants import (
     RESULTS,
     STATES,
 )
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, sqlite_file
+from shared.db.migrate import check_current
 from shared.db.queries import Cursor, Filters, get_outcome, list_outcomes
-from shared.errors import DatabaseUnavailable, InvalidParameter, NotFound
+from shared.errors import (
+    DatabaseUnavailable,
+    InvalidParameter,
+    NotFound,
+    SchemaOutdated,
+    TuxhookError,
+)
 from shared.settings import Settings
 from shared.timestamps import parse_time
 
@@ -42,8 +49,8 @@ PARAMETERS = frozenset({*_CHOICES, *_TEXTS, "since", "limit", "cursor"})
 class OutcomeReader:
     """The receiver's read-only way into the store: an engine and the threads that use it."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine, self.url = engine, url
         self._pool = ThreadPoolExecutor(OUTCOMES_READ_THREADS, thread_name_prefix="outcomes")
 
     async def read(self, query: Callable[[Connection], T]) -> T:
@@ -54,8 +61,30 @@ class OutcomeReader:
             with self.engine.begin() as conn:
                 return query(conn)
         except SQLAlchemyError as e:
-            log.warning("outcomes_unreadable", reason=str(getattr(e, "orig", e))[:200])
-            raise DatabaseUnavailable("the outcome store cannot be read now; retry later") from e
+            reason = str(getattr(e, "orig", e))[:200]
+            fix = self._schema_fix(e)
+            if fix is None:
+                log.warning("outcomes_unreadable", reason=reason)
+                raise DatabaseUnavailable(
+                    "the outcome store cannot be read now; retry later"
+                ) from e
+            log.warning("outcomes_unreadable", reason=reason, fix=fix)
+            raise DatabaseUnavailable(
+                "the outcome store has not been migrated: run `tuxhook db upgrade`, then retry"
+            ) from e
+
+    def _schema_fix(self, e: SQLAlchemyError) -> str | None:
+        """What to do when the store is there but not migrated (check_current's message); None
+        otherwise. A server that could not even be reached is not asked again."""
+        if getattr(e, "statement", None) is None and sqlite_file(self.url) is None:
+            return None
+        try:
+            check_current(self.engine, self.url)
+        except SchemaOutdated as outdated:
+            return outdated.message
+        except TuxhookError:
+            return None
+        return None
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -135,7 +164,7 @@ def setup_outcomes(app: web.Application, settings: Settings) -> None:
         pool_size=OUTCOMES_READ_THREADS,
         application_name="tuxhook-receiver",
     )
-    app[READER] = OutcomeReader(engine)
+    app[READER] = OutcomeReader(engine, settings.database_url)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         yield

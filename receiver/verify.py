@@ -109,4 +109,6 @@ class SignatureVerifier:
             return verified
         if self.ring.awaiting_url_keys:  # the signer's key may be the URL's, not fetched yet
             raise KeysUnavailable("no TuxSuite key could be loaded yet; retry later")
+        if not self.ring.keys and not self.ring.url:  # a receiver for tokens only
+            raise bad_signature("no TuxSuite keys are configured here, so no signature can match")
         raise bad_signature("signature does not match the body under any configured key")
