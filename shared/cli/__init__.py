@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -49,8 +50,16 @@ def resolve(name: str) -> Command:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    name = command_name(args)
+    if name not in COMMANDS:  # `tuxhook`, `tuxhook db`: which commands there are
+        args.commands_of.print_help(sys.stderr)
+        return 2
     try:
-        return resolve(command_name(args))(args, Settings.from_env())
+        code = resolve(name)(args, Settings.from_env())
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        return code
+    except BrokenPipeError:
+        return _reader_left()
     except TuxhookError as e:
         print(f"tuxhook: error: {e.message}", file=sys.stderr)
         return 1
@@ -60,3 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _reader_left() -> int:
+    """`tuxhook status | head -3`: the reader has what it wanted, which is not an error. What is
+    still buffered goes nowhere, so that the flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0

@@ -6,12 +6,13 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from shared.cli.signing import load_private_key, sign
 from shared.constants import SIGNATURE_HEADER
-from shared.errors import ConfigError
+from shared.errors import ConfigError, UsageError
 from shared.keys import KeySet, fetch_keys_text, parse_keys
 from shared.settings import Settings
 
@@ -40,7 +41,21 @@ async def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, st
         return resp.status, await resp.text()
 
 
+def _looks_like_url(text: str) -> bool:
+    return urlsplit(text).scheme in ("http", "https")
+
+
+def check_send_arguments(url: str, file: str) -> None:
+    """`tuxhook send FILE URL` is an easy slip: say so, rather than that no file is named URL."""
+    if _looks_like_url(url):
+        return
+    if _looks_like_url(file):
+        raise UsageError(f"the URL comes first: tuxhook send {file} {url} --key ...")
+    raise UsageError(f"{url!r} is not an http:// or https:// URL: tuxhook send URL FILE --key ...")
+
+
 def send_command(args: argparse.Namespace, _: Settings) -> int:
+    check_send_arguments(args.url, args.file)
     headers = dict(parse_header(h) for h in args.header)
     body = Path(args.file).read_bytes()
     headers["Content-Type"] = "application/json"

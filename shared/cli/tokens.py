@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import jwt
@@ -10,6 +11,12 @@ import jwt
 from shared.constants import DEFAULT_ISSUER, DEFAULT_TOKEN_MAX_LIFETIME_S, MIN_ACCESS_KEY_BYTES
 from shared.errors import ConfigError
 from shared.settings import Secret, Settings
+
+# Not an error (many users may report any slug), but the refusal it leads to is far away.
+NO_SLUG = (
+    "tuxhook: note: this token carries no slug, so a user with a slugs list in the users file"
+    " cannot report with it (--slug)"
+)
 
 
 def mint_token(
@@ -41,12 +48,27 @@ def checked_access_key(settings: Settings) -> Secret:
     return key
 
 
+def check_lifetime(ttl: int, max_ttl: int) -> None:
+    """Refuse, here and now, a token the receiver would refuse as token_too_long_lived."""
+    if ttl <= 0:
+        raise ConfigError("--ttl must be a positive number of seconds")
+    if ttl > max_ttl != DEFAULT_TOKEN_MAX_LIFETIME_S:
+        raise ConfigError(f"--ttl {ttl} is over --max-ttl {max_ttl}")
+    if ttl > max_ttl:
+        raise ConfigError(
+            f"--ttl {ttl} is over {max_ttl} s, the longest lifetime a receiver accepts by"
+            " default: if its users file allows longer (the issuer's max_lifetime), pass that"
+            " as --max-ttl"
+        )
+
+
 def token_command(args: argparse.Namespace, settings: Settings) -> int:
     key = checked_access_key(settings)
-    if args.ttl <= 0:
-        raise ConfigError("--ttl must be a positive number of seconds")
+    check_lifetime(args.ttl, args.max_ttl)
     if args.pull_request is not None and args.pull_request <= 0:
         raise ConfigError("--pull-request must be a positive number")
+    if args.slug is None:
+        print(NO_SLUG, file=sys.stderr)
     print(
         mint_token(
             key,

@@ -14,9 +14,10 @@ from tests.support.http import post
 from tests.support.processes import child_env, tuxhook_command
 from tests.support.queues import delivery_of, queued_jobs
 from tests.support.tokens import basic, bearer
-from tests.support.users import ALICE
+from tests.support.users import ALICE, BOB
 
 SHORT_KEY = "k" * 31
+ISSUER = "travis-ci.org"
 
 
 async def tuxhook(env: dict[str, str], *args: str) -> tuple[int, str, str]:
@@ -88,3 +89,78 @@ def test_the_issuer_can_be_chosen(
     claims = jwt.decode(token, ALICE.key, algorithms=["HS256"], issuer="ci.example")
     assert claims["exp"] - claims["iat"] == 5400
     assert "slug" not in claims and "pull-request" not in claims
+
+
+async def test_a_token_without_a_slug_is_minted_with_a_note_and_refused_saying_why(
+    receiver: Receiver, redis_client: Redis
+) -> None:
+    code, out, err = await tuxhook({"TUXHOOK_ACCESS_KEY": BOB.key}, "token", "--user", "bob")
+    assert code == 0
+    assert err.splitlines() == [
+        "tuxhook: note: this token carries no slug, so a user with a slugs list in the users"
+        " file cannot report with it (--slug)"
+    ]
+    answer = await post(receiver, basic("bob", out.strip()))
+    assert answer.error == (403, "forbidden_slug")
+    assert answer.body["message"] == (
+        "the token carries no slug, and bob may only report linaro/lkft (tuxhook token --slug)"
+    )
+    assert queued_jobs(redis_client) == []
+
+
+async def test_a_token_for_another_slug_is_refused_naming_the_allowed_ones(
+    receiver: Receiver,
+) -> None:
+    args = ("token", "--user", "bob", "--slug", "linaro/other")
+    code, out, err = await tuxhook({"TUXHOOK_ACCESS_KEY": BOB.key}, *args)
+    assert (code, err) == (0, "")
+    answer = await post(receiver, basic("bob", out.strip()))
+    assert answer.error == (403, "forbidden_slug")
+    assert answer.body["message"] == "bob may not report 'linaro/other', only linaro/lkft"
+
+
+async def test_a_lifetime_the_receiver_would_refuse_is_refused_first_naming_the_limit() -> None:
+    code, out, err = await tuxhook(
+        {"TUXHOOK_ACCESS_KEY": ALICE.key},
+        "token",
+        "--user",
+        "alice",
+        "--slug",
+        "s",
+        "--ttl",
+        "99999",
+    )
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "tuxhook: error: --ttl 99999 is over 5400 s, the longest lifetime a receiver accepts by"
+        " default: if its users file allows longer (the issuer's max_lifetime), pass that as"
+        " --max-ttl"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("--ttl", "5400"), 0, None),
+        (("--ttl", "99999", "--max-ttl", "99999"), 0, None),
+        (
+            ("--ttl", "600", "--max-ttl", "300"),
+            1,
+            "tuxhook: error: --ttl 600 is over --max-ttl 300",
+        ),
+    ],
+)
+def test_the_limit_is_the_default_unless_the_users_file_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: tuple[str, ...],
+    code: int,
+    message: str | None,
+) -> None:
+    monkeypatch.setenv("TUXHOOK_ACCESS_KEY", ALICE.key)
+    assert main(["token", "--user", "alice", "--slug", "s", *args]) == code
+    captured = capsys.readouterr()
+    assert captured.err == (f"{message}\n" if message else "")
+    if code == 0:
+        claims = jwt.decode(captured.out.strip(), ALICE.key, algorithms=["HS256"], issuer=ISSUER)
+        assert claims["exp"] - claims["iat"] == int(args[1])
