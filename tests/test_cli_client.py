@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
+from shared.cli.dev import DEMO
+from shared.cli.signing import load_private_key
+from shared.keys import load_keys_file
 from tests.support.builders import callback, encode
 from tests.support.cli import one_line_error, run_cli, run_cli_async
 from tests.support.keys import KeyPair
@@ -132,7 +135,7 @@ async def test_keys_fetch_refuses_a_document_without_a_key(tmp_path: Path) -> No
         ({}, "nothing to verify callbacks with"),
         ({"TUXHOOK_TUXSUITE_KEYS_FILE": "/nonexistent.pub"}, "cannot read keys file"),
         ({"TUXHOOK_PORTT": "1"}, "unknown setting TUXHOOK_PORTT"),
-        ({"TUXHOOK_MAX_BODY_BYTES": "-5"}, "TUXHOOK_MAX_BODY_BYTES: must be a positive integer"),
+        ({"TUXHOOK_MAX_BODY_BYTES": "-5"}, "expected an integer number of bytes, like 1048576"),
     ],
     ids=["no-way-to-verify", "missing-keys-file", "typo", "malformed"],
 )
@@ -144,3 +147,19 @@ def test_usage_errors_are_one_line() -> None:
     result = run_cli({}, "frobnicate")
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+async def test_keys_fetch_saves_the_published_demo_keys_document(tmp_path: Path) -> None:
+    """The demo keys document, served as TuxSuite's endpoint serves it, fetched as an operator
+    would: the saved file holds the public half of the demo private key."""
+    served = (DEMO / "keys.json").read_text(encoding="utf-8")
+    doc = StaticDocument(served)
+    out = tmp_path / "keys.json"
+    async with serve_document(doc, "/v1/groups/demo/projects/demo/keys") as url:
+        result = await run_cli_async({}, "keys", "fetch", "--url", url, "-o", str(out))
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr == f"saved 1 key(s) to {out}\n"
+    assert out.read_text(encoding="utf-8") == served
+    [public] = load_keys_file(out)
+    demo = load_private_key(DEMO / "demo-key.pem").public_key()
+    assert public.key.public_numbers() == demo.public_numbers()

@@ -1,27 +1,42 @@
-"""`tuxhook dev` (behind `make run`): migrates, runs a receiver and a worker, stops them all."""
+"""`tuxhook dev` (behind `make run`): what it starts, what it says, and how it stops.
+
+A terminal's Ctrl-C is SIGINT to its whole foreground process group: these tests send exactly
+that, to a `tuxhook dev` leading a group of its own, and check that it stops its children in
+order, says so in one line, and leaves nothing running.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from redis import Redis
 from rq import Worker
-from rq.worker import BaseWorker
 
+from shared.cli.dev import DEMO
 from shared.cli.signing import load_private_key, sign
 from shared.constants import QUEUE_NAMES, SIGNATURE_HEADER
 from tests.support.builders import callback, encode
-from tests.support.processes import Process, child_env, tuxhook_command, wait_http_ok
+from tests.support.processes import Process, child_env, descendants, tuxhook_command
+from tests.support.queues import scheduler_locked
 from tests.support.redis_server import RedisServer, free_port
+from tests.support.sockets import alive, wait_until
 
-WAIT_S = 30.0  # seconds for the demo to store a callback
+WAIT_S = 30.0  # seconds for the demo to store a callback, or to stop
+STOPPED = "tuxhook dev: stopped the receiver, the workers and redis-server"
+STARTS = (
+    "tuxhook dev: running the receiver on http://127.0.0.1:{port}, a worker process per queue"
+    " (build, oebuild, test, plan), each with RQ's scheduler, under one parent;"
+    " Ctrl-C stops them all"
+)
 
 
 def get(url: str) -> tuple[int, object]:
@@ -40,42 +55,173 @@ def post_signed(url: str, key_path: Path, body: bytes) -> int:
         return int(resp.status)
 
 
-def wait_stored(url: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while get(url)[0] != 200:
-        assert time.monotonic() < deadline, f"nothing stored at {url}"
-        time.sleep(0.1)
+def processes_in(folder: Path) -> list[int]:
+    """Live processes working in `folder` or under it: every child of a `tuxhook dev` run
+    there (redis-server moves to var/), whoever its parent is now."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cwd = Path(os.readlink(entry / "cwd"))
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit() and cwd.is_relative_to(folder) and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
 
 
-def wait_workers(redis: Redis, count: int) -> list[BaseWorker]:
-    deadline = time.monotonic() + WAIT_S
-    while len(workers := Worker.all(connection=redis)) < count:
-        assert time.monotonic() < deadline, f"{len(workers)} workers registered, not {count}"
-        time.sleep(0.1)
-    return workers
+def errors_in(output: list[str]) -> list[str]:
+    """Tracebacks, and log lines at error level or above."""
+    bad = []
+    for line in output:
+        level = json.loads(line).get("level") if line.startswith("{") else None
+        if "Traceback" in line or level in ("error", "critical"):
+            bad.append(line)
+    return bad
 
 
-def test_dev_stores_a_demo_callback_and_stops_its_children(
-    redis_server: RedisServer, redis_client: Redis, tmp_path: Path
-) -> None:
-    port = free_port()
-    env = child_env({"TUXHOOK_REDIS_URL": redis_server.url, "TUXHOOK_PORT": str(port)})
-    dev = Process(tuxhook_command("dev"), env, tmp_path / "dev.log", cwd=tmp_path)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_http_ok(f"{base}/healthz", dev)
-        doc = callback("build")
-        body = encode(doc)
-        assert post_signed(f"{base}/v1/callbacks/tuxsuite", tmp_path / "var/demo-key.pem", body)
-        wait_stored(f"{base}/v1/outcomes/build/{doc['status']['uid']}")
-        workers = wait_workers(redis_client, len(QUEUE_NAMES))
-        dev.signal(signal.SIGTERM)
-        assert dev.wait(timeout=WAIT_S) == 130, dev.output()
-    finally:
+def lines(dev: Process) -> list[str]:
+    """What `tuxhook dev` itself said (its children's log lines are JSON)."""
+    return [ln for ln in dev.output().splitlines() if not ln.startswith("{")]
+
+
+def start_dev(tmp_path: Path, env: dict[str, str]) -> Process:
+    return Process(
+        tuxhook_command("dev"), child_env(env), tmp_path / "dev.log", tmp_path, new_group=True
+    )
+
+
+def wait_announced(dev: Process) -> None:
+    """Until tuxhook dev says what it runs, which it does once the receiver answers."""
+    wait_until(
+        lambda: "tuxhook dev: running the receiver" in dev.output(), "the announcement", WAIT_S
+    )
+
+
+def wait_workers(redis: Redis) -> None:
+    def ready() -> bool:
+        queues = sorted(q for w in Worker.all(connection=redis) for q in w.queue_names())
+        return queues == sorted(QUEUE_NAMES) and scheduler_locked(redis)
+
+    wait_until(ready, "a worker and a scheduler on every queue", WAIT_S)
+
+
+@pytest.fixture
+def dev_env() -> dict[str, str]:
+    """`make run` on a machine with no Redis answering: tuxhook dev starts its own."""
+    return {
+        "TUXHOOK_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+        "TUXHOOK_PORT": str(free_port()),
+    }
+
+
+@pytest.fixture
+def everything_stopped() -> Iterator[list[Process]]:
+    """Kills what a failed test left running: the dev processes it lists, and their trees."""
+    started: list[Process] = []
+    yield started
+    for dev in started:
+        if dev.popen.poll() is None:
+            dev.kill_tree()
         dev.stop()
-    assert (tmp_path / "var/tuxhook.sqlite3").is_file()
-    assert sorted(q for w in workers for q in w.queue_names()) == sorted(QUEUE_NAMES)
-    for worker in workers:  # a worker process per queue; none outlived `tuxhook dev`
-        assert worker.pid is not None
-        with pytest.raises(ProcessLookupError):
-            os.kill(worker.pid, 0)
+
+
+def test_ctrl_c_stops_the_receiver_the_workers_then_redis_and_leaves_nothing(
+    tmp_path: Path, dev_env: dict[str, str], everything_stopped: list[Process]
+) -> None:
+    port = int(dev_env["TUXHOOK_PORT"])
+    dev = start_dev(tmp_path, dev_env)
+    everything_stopped.append(dev)
+    wait_announced(dev)
+    redis = Redis.from_url(dev_env["TUXHOOK_REDIS_URL"])
+    wait_workers(redis)
+    children = descendants(dev.popen.pid)
+    # The receiver, redis-server, the pool's parent, and a worker and a scheduler per queue.
+    assert len(children) == 3 + 2 * len(QUEUE_NAMES), children
+    before = len(dev.output().splitlines())
+
+    os.killpg(dev.popen.pid, signal.SIGINT)  # Ctrl-C, as a terminal sends it
+
+    assert dev.wait(timeout=WAIT_S) == 128 + signal.SIGINT
+    assert lines(dev)[-1] == STOPPED
+    assert errors_in(dev.output().splitlines()[before:]) == []
+    assert [pid for pid in children if alive(pid)] == []
+    assert processes_in(tmp_path) == []
+    assert STARTS.format(port=port) in lines(dev)
+
+
+def test_the_demo_stores_a_callback_signed_with_the_published_key(
+    redis_server: RedisServer,
+    redis_client: Redis,
+    tmp_path: Path,
+    everything_stopped: list[Process],
+) -> None:
+    """With a Redis that answers, tuxhook dev uses it, and starts and stops no other."""
+    port = free_port()
+    dev = start_dev(tmp_path, {"TUXHOOK_REDIS_URL": redis_server.url, "TUXHOOK_PORT": str(port)})
+    everything_stopped.append(dev)
+    base = f"http://127.0.0.1:{port}"
+    wait_announced(dev)
+    doc = callback("build")
+    assert post_signed(f"{base}/v1/callbacks/tuxsuite", DEMO / "demo-key.pem", encode(doc)) == 202
+    url = f"{base}/v1/outcomes/build/{doc['status']['uid']}"
+    wait_until(lambda: get(url)[0] == 200, f"an outcome at {url}", WAIT_S)
+    wait_workers(redis_client)
+    workers = Worker.all(connection=redis_client)
+
+    dev.signal(signal.SIGTERM)
+
+    assert dev.wait(timeout=WAIT_S) == 128 + signal.SIGTERM
+    said = lines(dev)
+    assert said[0] == (
+        "tuxhook dev: no keys or users file configured: verifying with the demo key and user in"
+        f" {DEMO}, which are published (anyone can sign with them)"
+    )
+    assert f"tuxhook dev: the store is {tmp_path / 'var' / 'tuxhook.sqlite3'}" in said
+    assert said[-1] == "tuxhook dev: stopped the receiver and the workers"
+    assert redis_client.ping()  # not ours to stop
+    assert [w.pid for w in workers if w.pid is not None and alive(w.pid)] == []
+    assert processes_in(tmp_path) == []
+    starting = [json.loads(ln) for ln in dev.output().splitlines() if "_starting" in ln]
+    assert sorted("settings" in e for e in starting) == [False, True]  # the receiver's, once
+
+
+def test_a_child_that_dies_stops_the_others_and_says_which(
+    tmp_path: Path, dev_env: dict[str, str], everything_stopped: list[Process]
+) -> None:
+    with socket.create_server(("127.0.0.1", int(dev_env["TUXHOOK_PORT"]))):  # the port is taken
+        dev = start_dev(tmp_path, dev_env)
+        everything_stopped.append(dev)
+        assert dev.wait(timeout=WAIT_S) == 1
+    said = lines(dev)
+    assert said[-2:] == [
+        "tuxhook dev: the receiver exited with status 1",
+        "tuxhook dev: stopped the workers and redis-server",
+    ]
+    assert errors_in(dev.output().splitlines()) == []
+    assert processes_in(tmp_path) == []
+
+
+def test_the_published_demo_key_is_for_loopback_only(
+    tmp_path: Path, dev_env: dict[str, str], everything_stopped: list[Process]
+) -> None:
+    dev = start_dev(tmp_path, dev_env | {"TUXHOOK_HOST": "0.0.0.0"})
+    everything_stopped.append(dev)
+    assert dev.wait(timeout=WAIT_S) == 1
+    assert dev.output().splitlines() == [
+        "tuxhook: error: no keys configured, and tuxhook dev's demo key is published: on 0.0.0.0,"
+        " set TUXHOOK_TUXSUITE_KEYS_FILE, TUXHOOK_TUXSUITE_KEYS_URL or TUXHOOK_USERS_FILE"
+    ]
+    assert list(tmp_path.iterdir()) == [tmp_path / "dev.log"]  # nothing started, nothing made
+
+
+def test_interrupted_while_starting_it_still_stops_what_it_started(
+    tmp_path: Path, dev_env: dict[str, str], everything_stopped: list[Process]
+) -> None:
+    dev = start_dev(tmp_path, dev_env)
+    everything_stopped.append(dev)
+    wait_until(lambda: "the store is" in dev.output(), "the store migrated", WAIT_S)
+    time.sleep(0.2)  # the workers and the receiver are starting, not yet ready
+    os.killpg(dev.popen.pid, signal.SIGINT)
+    assert dev.wait(timeout=WAIT_S) == 128 + signal.SIGINT
+    assert lines(dev)[-1] == STOPPED
+    assert processes_in(tmp_path) == []
