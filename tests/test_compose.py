@@ -10,11 +10,15 @@ import dataclasses
 import re
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from shared.settings import Settings
-from tests.support.compose import ROOT, compose, resolved, service
+from tests.support.compose import ROOT, compose, resolve, resolved, service
+from tests.support.processes import child_env, run_tuxhook
 
 SERVICES = {"redis", "postgres", "migrate", "receiver", "worker", "rq-dashboard"}
 SETTING_NAMES = {f.metadata["env"] for f in dataclasses.fields(Settings)}
@@ -152,3 +156,97 @@ def test_healthcheck_command_runs_here() -> None:
     code = service("receiver")["healthcheck"]["test"][3].replace(":8080/", ":9/")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)
     assert result.returncode != 0
+
+
+PASSWORD = "p@ss/w#rd"
+
+
+@pytest.fixture(params=["environment", "env-file"])
+def with_password(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """The stack resolved with POSTGRES_PASSWORD set in the shell, or in a .env file."""
+    if request.param == "environment":
+        return resolve(settings={"POSTGRES_PASSWORD": PASSWORD})
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"POSTGRES_PASSWORD={PASSWORD}\n", encoding="utf-8")
+    return resolve("--env-file", str(env_file))
+
+
+@pytest.mark.parametrize("name", ["migrate", "receiver", "worker"])
+def test_any_password_reaches_postgresql_as_it_is(with_password: dict[str, Any], name: str) -> None:
+    env = with_password["services"][name]["environment"]
+    assert with_password["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"] == PASSWORD
+    assert env["PGPASSWORD"] == PASSWORD
+    url = make_url(Settings.from_env(env).database_url)
+    assert (url.username, url.password, url.host, url.database) == (
+        "tuxhook",
+        None,
+        "postgres",
+        "tuxhook",
+    )
+
+
+@pytest.mark.postgres
+def test_tuxhook_connects_with_the_stacks_settings(postgres_database: str) -> None:
+    """The stack's environment, for a database on this machine's PostgreSQL: `db upgrade`
+    connects, and libpq, under psycopg, holds the password PGPASSWORD gave it, unquoted.
+    (This PostgreSQL trusts local connections, so it does not check the password itself.)"""
+    database = make_url(postgres_database)
+    settings = {
+        "POSTGRES_PASSWORD": PASSWORD,
+        "POSTGRES_USER": str(database.username),
+        "POSTGRES_DB": str(database.database),
+    }
+    env = resolve(settings=settings)["services"]["migrate"]["environment"]
+    # The one change: the stack's `postgres` service is this machine's server.
+    env["TUXHOOK_DATABASE_URL"] = env["TUXHOOK_DATABASE_URL"].replace(
+        "@postgres:5432/", f"@{database.host}:{database.port or 5432}/"
+    )
+    upgraded = run_tuxhook(env, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert PASSWORD not in upgraded.stdout + upgraded.stderr
+    used = subprocess.run(
+        [sys.executable, "-c", PASSWORD_USED],
+        env=child_env(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert used.stdout == f"{PASSWORD}\n"
+
+
+# What psycopg's connection, made from the settings as tuxhook makes it, was given as password.
+PASSWORD_USED = """
+from shared.db.engine import create_engine
+from shared.settings import Settings
+
+engine = create_engine(Settings.from_env().database_url, lock_timeout_s=1)
+with engine.connect() as conn:
+    print(conn.connection.dbapi_connection.info.password)
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "ignored"),
+    [
+        (".env", True),
+        ("config/users.toml", True),
+        ("config/keys.json", True),
+        ("config/README.md", False),
+    ],
+)
+def test_secrets_are_ignored_and_config_is_shipped(path: str, ignored: bool) -> None:
+    check = subprocess.run(
+        ["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT, timeout=30, check=False
+    )
+    assert check.returncode == (0 if ignored else 1)
+
+
+def test_the_default_config_dir_exists_and_says_what_goes_there() -> None:
+    mounted = service("receiver")["volumes"]
+    assert [v for v in mounted if v.endswith(":/etc/tuxhook:ro")] == [
+        f"{ROOT / 'config'}:/etc/tuxhook:ro"
+    ]
+    readme = (ROOT / "config" / "README.md").read_text(encoding="utf-8")
+    for name in ("keys.json", "users.toml", "TUXHOOK_TUXSUITE_KEYS_FILE", "TUXHOOK_USERS_FILE"):
+        assert name in readme

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,23 +19,30 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def compose(*args: str) -> subprocess.CompletedProcess[str]:
+def compose(
+    *args: str, settings: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`docker-compose ARGS` with only PATH and HOME, so that the defaults in the file must work
+    without any setting, and the `settings` given (as a shell or .env would give them)."""
     binary = shutil.which("docker-compose")
     if binary is None:
         pytest.fail("docker-compose is not installed (make system-deps installs it)")
-    # Only PATH and HOME: the defaults in the file must work without any setting.
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **(settings or {})}
     return subprocess.run(
         [binary, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
     )
 
 
-@cache
-def resolved() -> dict[str, Any]:
-    result = compose("config")
+def resolve(*args: str, settings: Mapping[str, str] | None = None) -> dict[str, Any]:
+    result = compose(*args, "config", settings=settings)
     assert result.returncode == 0, result.stderr
     doc: dict[str, Any] = yaml.safe_load(result.stdout)
     return doc
+
+
+@cache
+def resolved() -> dict[str, Any]:
+    return resolve()
 
 
 def service(name: str) -> dict[str, Any]:
