@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import socket
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -25,10 +24,17 @@ from shared.cli.dev import DEMO
 from shared.cli.signing import load_private_key, sign
 from shared.constants import QUEUE_NAMES, SIGNATURE_HEADER
 from tests.support.builders import callback, encode
-from tests.support.processes import Process, child_env, descendants, tuxhook_command
+from tests.support.processes import (
+    Process,
+    child_env,
+    descendants,
+    kill_processes_in,
+    processes_in,
+    tuxhook_command,
+)
 from tests.support.queues import scheduler_locked
 from tests.support.redis_server import RedisServer, free_port
-from tests.support.sockets import alive, wait_until
+from tests.support.sockets import alive, children, wait_until
 
 WAIT_S = 30.0  # seconds for the demo to store a callback, or to stop
 STOPPED = "tuxhook dev: stopped the receiver, the workers and redis-server"
@@ -53,20 +59,6 @@ def post_signed(url: str, key_path: Path, body: bytes) -> int:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=5) as resp:
         return int(resp.status)
-
-
-def processes_in(folder: Path) -> list[int]:
-    """Live processes working in `folder` or under it: every child of a `tuxhook dev` run
-    there (redis-server moves to var/), whoever its parent is now."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            cwd = Path(os.readlink(entry / "cwd"))
-        except (OSError, ValueError):
-            continue
-        if entry.name.isdigit() and cwd.is_relative_to(folder) and alive(int(entry.name)):
-            found.append(int(entry.name))
-    return found
 
 
 def errors_in(output: list[str]) -> list[str]:
@@ -115,14 +107,16 @@ def dev_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def everything_stopped() -> Iterator[list[Process]]:
-    """Kills what a failed test left running: the dev processes it lists, and their trees."""
+def everything_stopped(tmp_path: Path) -> Iterator[list[Process]]:
+    """Kills what a failed test left running: the dev processes it lists, their trees, and
+    any process of theirs that lost its parent (each works in the test's folder)."""
     started: list[Process] = []
     yield started
     for dev in started:
         if dev.popen.poll() is None:
             dev.kill_tree()
         dev.stop()
+    kill_processes_in(tmp_path)
 
 
 def test_ctrl_c_stops_the_receiver_the_workers_then_redis_and_leaves_nothing(
@@ -219,8 +213,9 @@ def test_interrupted_while_starting_it_still_stops_what_it_started(
 ) -> None:
     dev = start_dev(tmp_path, dev_env)
     everything_stopped.append(dev)
-    wait_until(lambda: "the store is" in dev.output(), "the store migrated", WAIT_S)
-    time.sleep(0.2)  # the workers and the receiver are starting, not yet ready
+    # redis-server, the workers and the receiver started, and the last two not ready yet.
+    wait_until(lambda: len(children(dev.popen.pid)) == 3, "three children", WAIT_S)
+    assert "running the receiver" not in dev.output()
     os.killpg(dev.popen.pid, signal.SIGINT)
     assert dev.wait(timeout=WAIT_S) == 128 + signal.SIGINT
     assert lines(dev)[-1] == STOPPED

@@ -22,7 +22,7 @@ import pytest
 from redis import Redis
 
 from tests.support.builders import sample
-from tests.support.processes import Process
+from tests.support.processes import Process, kill_processes_in, processes_in
 from tests.support.queues import queued_count, started_job_ids
 from tests.support.redis_server import free_port
 from tests.support.sockets import wait_until
@@ -92,10 +92,12 @@ def make_run(tmp_path: Path) -> Iterator[tuple[Path, int, str]]:
         yield checkout, port, redis_url
         os.killpg(dev.popen.pid, signal.SIGINT)
         assert dev.wait(timeout=WAIT_S) == 128 + signal.SIGINT, dev.output()
+        assert processes_in(checkout) == []
     finally:
         if dev.popen.poll() is None:
             dev.kill_tree()
         dev.stop()
+        kill_processes_in(checkout)
 
 
 def test_the_readme_marks_its_quick_start_and_token_blocks_runnable() -> None:

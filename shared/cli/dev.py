@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from redis import Redis
 from redis.exceptions import RedisError
 
-from shared.cli.supervisor import Child, Stop, Supervisor
+from shared.cli.supervisor import Stop, Supervisor
 from shared.constants import QUEUE_NAMES
 from shared.db.engine import store_location
 from shared.errors import ConfigError
@@ -73,7 +73,7 @@ def start_local_redis(url: str, supervisor: Supervisor) -> None:
     args = [binary, "--port", port, "--bind", "127.0.0.1", "--dir", str(VAR.resolve())]
     args += ["--appendonly", "yes", "--appendfsync", "everysec", "--save", ""]
     with (VAR / "redis.log").open("ab") as log:
-        supervisor.start(Child("redis-server", args, output=log))
+        supervisor.start("redis-server", args, output=log)
     deadline = time.monotonic() + REDIS_START_TIMEOUT_S
     while not redis_answers(url):
         if time.monotonic() > deadline:
@@ -154,8 +154,8 @@ def run(supervisor: Supervisor, settings: Settings) -> int:
     if subprocess.run(_tuxhook("db", "upgrade"), env=env, check=False).returncode != 0:
         raise ConfigError("`tuxhook db upgrade` failed; see above")
     say(f"the store is {store_location(settings.database_url)}")
-    supervisor.start(Child("the workers", _tuxhook("worker", "--settings-logged"), env))
-    supervisor.start(Child("the receiver", _tuxhook("receiver"), env))
+    supervisor.start("the workers", _tuxhook("worker", "--settings-logged"), env)
+    supervisor.start("the receiver", _tuxhook("receiver"), env)
     url = f"http://{settings.host}:{settings.port}"
     wait_ready(settings, supervisor)
     announce(url, demo)

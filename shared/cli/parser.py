@@ -26,7 +26,9 @@ def _commands(parser: Parser, dest: str) -> argparse._SubParsersAction[Parser]:
 
 
 def _add_serving(sub: argparse._SubParsersAction[Parser]) -> None:
-    sub.add_parser("dev", help="run everything locally on the embedded defaults")
+    sub.add_parser(
+        "dev", help="Redis (if none answers), the store, the workers and the receiver, locally"
+    )
     p = sub.add_parser("receiver", help="serve HTTP")
     p.add_argument("--host", help="address to listen on (default: TUXHOOK_HOST)")
     p.add_argument("--port", type=int, help="port to listen on (default: TUXHOOK_PORT)")

@@ -59,6 +59,18 @@ class Child:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, signal.SIGKILL)
         self.popen.wait(timeout=KILL_TIMEOUT_S)
+        self._wait_group_gone()
+
+    def _wait_group_gone(self) -> None:
+        """SIGKILL is not instant: return once no process of the group is left, or after
+        KILL_TIMEOUT_S, so that nothing outlives the supervisor."""
+        deadline = time.monotonic() + KILL_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.popen.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(SUPERVISE_INTERVAL_S / 20)
 
 
 class Hurry:
@@ -71,10 +83,6 @@ class Hurry:
         self.now = True
 
 
-def raise_stop(signum: int, frame: FrameType | None) -> None:
-    raise Stop(signum)
-
-
 STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -83,11 +91,34 @@ class Supervisor:
 
     def __init__(self) -> None:
         self.children: list[Child] = []
+        self._starting = False
+        self._deferred: int | None = None
         for sig in STOPPING_SIGNALS:
-            signal.signal(sig, raise_stop)
+            signal.signal(sig, self._stop)
 
-    def start(self, child: Child) -> Child:
-        self.children.append(child)
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        # Raised inside Popen, after its fork, Stop would leave a child no one knows of.
+        if self._starting:
+            self._deferred = signum
+        else:
+            raise Stop(signum)
+
+    def start(
+        self,
+        name: str,
+        args: Sequence[str],
+        env: dict[str, str] | None = None,
+        output: IO[bytes] | None = None,
+    ) -> Child:
+        """Start a child, and know of it before a stopping signal is acted on."""
+        self._starting = True
+        try:
+            child = Child(name, args, env, output)
+            self.children.append(child)
+        finally:
+            self._starting = False
+        if self._deferred is not None:
+            raise Stop(self._deferred)
         return child
 
     def wait(self) -> Child:

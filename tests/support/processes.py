@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.error import URLError
 
-from tests.support.sockets import children
+from tests.support.sockets import alive, children
 
 READY_TIMEOUT_S = 20.0  # seconds for a receiver to answer /healthz
 RUN_TIMEOUT_S = 60.0  # seconds a one-shot command may take
@@ -87,6 +87,27 @@ def descendants(pid: int) -> list[int]:
         found.extend(kids)
         todo.extend(kids)
     return found
+
+
+def processes_in(folder: Path) -> list[int]:
+    """Live processes working in `folder` or under it: every child of a `tuxhook dev` run
+    there (redis-server moves to var/), whoever its parent is now."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cwd = Path(os.readlink(entry / "cwd"))
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit() and cwd.is_relative_to(folder) and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_processes_in(folder: Path) -> None:
+    """SIGKILL what a failed test may have left behind, found by where it works."""
+    for pid in processes_in(folder):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def child_env(settings_env: Mapping[str, str]) -> dict[str, str]:
