@@ -15,7 +15,6 @@ import http.client
 import ipaddress
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -151,7 +150,7 @@ def run(supervisor: Supervisor, settings: Settings) -> int:
         )
     if not redis_answers(settings.redis_url):
         start_local_redis(settings.redis_url, supervisor)
-    if subprocess.run(_tuxhook("db", "upgrade"), env=env, check=False).returncode != 0:
+    if supervisor.run("tuxhook db upgrade", _tuxhook("db", "upgrade"), env) != 0:
         raise ConfigError("`tuxhook db upgrade` failed; see above")
     say(f"the store is {store_location(settings.database_url)}")
     supervisor.start("the workers", _tuxhook("worker", "--settings-logged"), env)

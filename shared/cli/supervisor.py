@@ -121,6 +121,13 @@ class Supervisor:
             raise Stop(self._deferred)
         return child
 
+    def run(self, name: str, args: Sequence[str], env: dict[str, str] | None = None) -> int:
+        """A one-shot child's exit status; stopped with the others if a signal comes first."""
+        child = self.start(name, args, env)
+        code = child.popen.wait()
+        self.children.remove(child)
+        return code
+
     def wait(self) -> Child:
         """Until a signal (Stop) or a child exits: that child."""
         while True:
