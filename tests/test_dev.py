@@ -170,7 +170,8 @@ def test_the_demo_stores_a_callback_signed_with_the_published_key(
         "tuxhook dev: no keys or users file configured: verifying with the demo key and user in"
         f" {DEMO}, which are published (anyone can sign with them)"
     )
-    assert f"tuxhook dev: the store is {tmp_path / 'var' / 'tuxhook.sqlite3'}" in said
+    store = tmp_path / "var" / "tuxhook.sqlite3"
+    assert f"tuxhook: the store {store} is at schema revision 0001" in said  # db upgrade's
     assert said[-1] == "tuxhook dev: stopped the receiver and the workers"
     assert redis_client.ping()  # not ours to stop
     assert [w.pid for w in workers if w.pid is not None and alive(w.pid)] == []

@@ -25,7 +25,6 @@ from redis.exceptions import RedisError
 
 from shared.cli.supervisor import Stop, Supervisor
 from shared.constants import QUEUE_NAMES
-from shared.db.engine import store_location
 from shared.errors import ConfigError
 from shared.settings import Settings
 
@@ -152,7 +151,6 @@ def run(supervisor: Supervisor, settings: Settings) -> int:
         start_local_redis(settings.redis_url, supervisor)
     if supervisor.run("tuxhook db upgrade", _tuxhook("db", "upgrade"), env) != 0:
         raise ConfigError("`tuxhook db upgrade` failed; see above")
-    say(f"the store is {store_location(settings.database_url)}")
     supervisor.start("the workers", _tuxhook("worker", "--settings-logged"), env)
     supervisor.start("the receiver", _tuxhook("receiver"), env)
     url = f"http://{settings.host}:{settings.port}"
