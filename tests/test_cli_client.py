@@ -160,6 +160,8 @@ async def test_keys_fetch_saves_the_published_demo_keys_document(tmp_path: Path)
     assert (result.returncode, result.stdout) == (0, "")
     assert result.stderr == f"saved 1 key(s) to {out}\n"
     assert out.read_text(encoding="utf-8") == served
-    [public] = load_keys_file(out)
+    saved = load_keys_file(out)
+    assert saved.skipped == ()
+    [public] = saved.keys
     demo = load_private_key(DEMO / "demo-key.pem").public_key()
     assert public.key.public_numbers() == demo.public_numbers()
