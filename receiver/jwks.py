@@ -17,6 +17,7 @@ import jwt
 import structlog
 
 from shared.constants import JWKS_FETCH_TIMEOUT_S
+from shared.settings import mask_url, scrub_url_secrets
 
 log = structlog.get_logger("tuxhook.jwks")
 
@@ -102,7 +103,11 @@ class Jwks:
             try:
                 keys = parse_jwks(await fetch_jwks_text(self._session, self.url), self._algorithms)
             except JwksError as e:
-                log.warning("jwks_fetch_failed", url=self.url, reason=str(e))
+                log.warning(
+                    "jwks_fetch_failed",
+                    url=mask_url(self.url),
+                    reason=scrub_url_secrets(str(e), self.url),
+                )
                 return
             self._keys = keys
-            log.info("jwks_fetched", url=self.url, kids=sorted(keys))
+            log.info("jwks_fetched", url=mask_url(self.url), kids=sorted(keys))

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 
 from shared.constants import KEYS_DOCUMENT_MAX_BYTES, KEYS_FETCH_TIMEOUT_S
 from shared.errors import ConfigError
-from shared.settings import Secret
+from shared.settings import Secret, scrub_url_secrets
 
 KEY_TYPE = "ecdsa-sha2-nistp256"  # the only type TuxSuite signs with (ECDSA P-256, SHA-256)
 _SHOWN_REASONS = 3  # reasons quoted in the one line that refuses a document
@@ -156,8 +156,10 @@ async def fetch_keys_text(session: aiohttp.ClientSession, url: str, token: Secre
             if resp.status != 200:
                 raise ConfigError(f"keys URL answered HTTP {resp.status}")
             return await _read_bounded(resp)
-    except (aiohttp.ClientError, TimeoutError) as e:
-        raise ConfigError(f"cannot fetch keys: {type(e).__name__}: {e}") from e
+    except (aiohttp.ClientError, TimeoutError, ValueError) as e:
+        # ValueError: aiohttp refuses a URL with credentials beside TUXHOOK_TUXSUITE_TOKEN.
+        reason = scrub_url_secrets(str(e), url)  # aiohttp may quote the URL, password and all
+        raise ConfigError(f"cannot fetch keys: {type(e).__name__}: {reason}") from e
 
 
 async def fetch_keys(session: aiohttp.ClientSession, url: str, token: Secret | None) -> KeySet:

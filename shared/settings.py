@@ -3,26 +3,44 @@
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from shared.constants import JOB_TIMEOUT_S, STRANDED_JOB_GRACE_S, WORKER_MAINTENANCE_INTERVAL_S
+from shared.constants import (
+    BODY_TIMEOUT_S,
+    HEADER_TIMEOUT_S,
+    JOB_TIMEOUT_S,
+    MAX_BUFFERED_BODY_BYTES,
+    MAX_CONNECTIONS,
+    STRANDED_JOB_GRACE_S,
+    WORKER_MAINTENANCE_INTERVAL_S,
+)
 from shared.errors import ConfigError
 
 PREFIX = "TUXHOOK_"
+# TUXHOOK_READ_ACCESS: "users", reads need a user with the read role; "open", anyone may read.
+READ_ACCESS_MODES = ("users", "open")
 DEFAULT_DATABASE_URL = "sqlite:///var/tuxhook.sqlite3"
 
 
-class Secret(str):
-    """A string whose repr and str never show the value; read it with .reveal()."""
+class Secret:
+    """A secret string that never shows itself: not a `str` (as Starlette's Secret is not), so
+    `str()`, `repr()`, f-strings and structlog's JSON show a mask, and orjson refuses it. Read
+    the value with .reveal()."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
 
     def reveal(self) -> str:
-        return str.__str__(self)
+        return self._value
 
     def __repr__(self) -> str:
         return "Secret('**********')"
@@ -30,14 +48,44 @@ class Secret(str):
     def __str__(self) -> str:
         return "**********"
 
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode("utf-8"), other._value.encode("utf-8"))
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
+
 
 def mask_url(url: str) -> str:
-    """The URL with its password replaced, for logs and reprs."""
+    """The URL with its password and its query's values replaced, for logs and reprs: a keys
+    URL or an API URL may carry a token in either."""
     parts = urlsplit(url)
-    if parts.password is None:
+    if parts.password is None and not parts.query:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = "&".join(
+        f"{name}=***" if sep else name
+        for name, sep, _ in (pair.partition("=") for pair in parts.query.split("&") if pair)
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def scrub_url_secrets(text: str, url: str) -> str:
+    """`text` (an error's message, say) without the password or query values of `url`, which
+    a library may have quoted in it."""
+    parts = urlsplit(url)
+    secrets = [parts.password or ""] + [
+        v for _, _, v in (p.partition("=") for p in parts.query.split("&"))
+    ]
+    for secret in {s for raw in secrets for s in (raw, unquote(raw)) if s}:
+        text = text.replace(secret, "***")
+    return text
 
 
 # A parser's ValueError says what is wrong with the value; the field's `expects` (below) says
@@ -101,8 +149,18 @@ def _database_url(raw: str) -> str:
     return raw
 
 
+def _read_access(raw: str) -> str:
+    if raw not in READ_ACCESS_MODES:
+        raise ValueError(f"{raw!r} is not a read access mode")
+    return raw
+
+
 def _path(raw: str) -> Path:
     return Path(raw)
+
+
+# The settings these parse are URLs, masked in every repr: they may hold a password or a token.
+_URL_PARSERS = (_url, _database_url)
 
 
 def _secret(raw: str) -> Secret:
@@ -135,14 +193,12 @@ class Settings:
         _url,
         "redis://127.0.0.1:6379/0",
         expects="a URL like redis://127.0.0.1:6379/0",
-        repr=False,
     )
     database_url: str = _env(
         "DATABASE_URL",
         _database_url,
         DEFAULT_DATABASE_URL,
         expects="sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE (or postgresql://)",
-        repr=False,
     )
     tuxsuite_keys_file: Path | None = _env("TUXSUITE_KEYS_FILE", _path)
     tuxsuite_keys_url: str | None = _env(
@@ -156,6 +212,29 @@ class Settings:
         _positive_int,
         1_048_576,
         expects="an integer number of bytes, like 1048576",
+    )
+    # Who may read outcomes, pages and /metrics (docs/auth.md).
+    read_access: str = _env(
+        "READ_ACCESS", _read_access, "users", expects=" or ".join(READ_ACCESS_MODES)
+    )
+    # Bounds on what one receiver process holds for its clients (docs/operations.md).
+    max_connections: int = _env(
+        "MAX_CONNECTIONS",
+        _positive_int,
+        MAX_CONNECTIONS,
+        expects=f"a whole number of connections, like {MAX_CONNECTIONS}",
+    )
+    max_buffered_bytes: int = _env(
+        "MAX_BUFFERED_BYTES",
+        _positive_int,
+        MAX_BUFFERED_BODY_BYTES,
+        expects=f"an integer number of bytes, like {MAX_BUFFERED_BODY_BYTES}",
+    )
+    header_timeout_s: float = _env(
+        "HEADER_TIMEOUT", _positive_float, HEADER_TIMEOUT_S, expects=_SECONDS.format(10)
+    )
+    body_timeout_s: float = _env(
+        "BODY_TIMEOUT", _positive_float, BODY_TIMEOUT_S, expects=_SECONDS.format(15)
     )
     host: str = _env("HOST", str, "127.0.0.1")
     port: int = _env("PORT", _port, 8080, expects="a port number from 0 to 65535, like 8080")
@@ -214,13 +293,16 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
     def __repr__(self) -> str:
+        """Every setting, with URLs masked (mask_url) and secrets shown as Secret's mask."""
         shown = ", ".join(
-            f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr
+            f"{f.name}={_shown(f.metadata['parse'], getattr(self, f.name))!r}"
+            for f in dataclasses.fields(self)
         )
-        urls = (
-            f"redis_url={mask_url(self.redis_url)!r}, database_url={mask_url(self.database_url)!r}"
-        )
-        return f"Settings({urls}, {shown})"
+        return f"Settings({shown})"
+
+
+def _shown(parse: Callable[[str], Any], value: Any) -> Any:
+    return mask_url(value) if parse in _URL_PARSERS and value is not None else value
 
 
 def _parse(name: str, metadata: Mapping[str, Any], raw: str) -> Any:
