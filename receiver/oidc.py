@@ -6,7 +6,7 @@ from typing import Any
 
 from receiver.credentials import optional_text, pull_request_of_ref
 from receiver.jwks import Jwks
-from receiver.jwt_verify import verify
+from receiver.jwt_verify import ParsedToken, verify
 from receiver.users import OidcIssuer
 from shared.errors import BadCredentials, ForbiddenSlug, KeysUnavailable
 
@@ -23,10 +23,10 @@ async def _key(jwks: Jwks, header: dict[str, Any]) -> Any:
 
 
 async def verify_oidc(
-    token: str, header: dict[str, Any], issuer: OidcIssuer, jwks: Jwks
+    token: ParsedToken, issuer: OidcIssuer, jwks: Jwks
 ) -> tuple[str, dict[str, Any]]:
     """The user a valid token's repository maps to, and the claims to store with the event."""
-    claims = verify(token, await _key(jwks, header), issuer.policy)
+    claims = verify(token, await _key(jwks, token.header), issuer.policy)
     repository = optional_text(claims, "repository")
     if repository is None:
         raise BadCredentials("the token has no 'repository' claim")

@@ -17,6 +17,8 @@ from tests.support.tokens import (
     basic,
     forge_hs256,
     hs256,
+    hs256_of_text,
+    now,
     tampered,
     token_claims,
     unsigned,
@@ -29,6 +31,18 @@ KEY = ALICE.key.encode()
 
 def alice(**claims: Any) -> str:
     return hs256(token_claims("alice", **claims), ALICE.key)
+
+
+HEADER = '{"alg":"HS256","typ":"JWT"}'
+
+
+def alice_text(claims: str, header: str = HEADER) -> str:
+    """Alice's token from JSON text (which may repeat a key); IAT and EXP are filled in."""
+    times = claims.replace("IAT", str(now())).replace("EXP", str(now() + 600))
+    return hs256_of_text(header, times, ALICE.key)
+
+
+CLAIMS = '"sub":"alice","iat":IAT,"exp":EXP'
 
 
 REJECTED: list[object] = [
@@ -50,7 +64,41 @@ REJECTED: list[object] = [
     pytest.param(lambda: alice(nbf=2**32), "token_not_yet_valid", id="future-nbf"),
     pytest.param(lambda: alice(drop=("exp",)), "bad_credentials", id="no-exp"),
     pytest.param(lambda: alice(drop=("iat",)), "bad_credentials", id="no-iat"),
-    pytest.param(lambda: alice(iat="yesterday"), "bad_credentials", id="iat-not-a-number"),
+    pytest.param(lambda: alice(iat="yesterday"), "token_time_not_a_number", id="iat-not-a-number"),
+    pytest.param(
+        lambda: alice(exp=str(now() + 600)), "token_time_not_a_number", id="exp-string-of-digits"
+    ),
+    pytest.param(
+        lambda: alice(iat=str(now())), "token_time_not_a_number", id="iat-string-of-digits"
+    ),
+    pytest.param(
+        lambda: alice(nbf=str(now())), "token_time_not_a_number", id="nbf-string-of-digits"
+    ),
+    pytest.param(lambda: alice(nbf=True), "token_time_not_a_number", id="nbf-true"),
+    pytest.param(lambda: alice(exp=[now() + 600]), "token_time_not_a_number", id="exp-a-list"),
+    pytest.param(
+        lambda: alice(iat_offset=20, ttl=-10), "token_exp_before_iat", id="exp-before-iat"
+    ),
+    pytest.param(lambda: alice(ttl=0), "token_exp_before_iat", id="exp-equals-iat"),
+    pytest.param(
+        lambda: alice_text('{"iss":"evil","iss":"travis-ci.org",' + CLAIMS + "}"),
+        "token_duplicate_key",
+        id="duplicate-iss",
+    ),
+    pytest.param(
+        lambda: alice_text('{"iss":"travis-ci.org",' + CLAIMS + ',"sub":"bob"}'),
+        "token_duplicate_key",
+        id="duplicate-sub",
+    ),
+    pytest.param(
+        lambda: alice_text(
+            '{"iss":"travis-ci.org",' + CLAIMS + "}", '{"alg":"none","alg":"HS256"}'
+        ),
+        "token_duplicate_key",
+        id="duplicate-alg-in-header",
+    ),
+    pytest.param(lambda: alice(aud=""), "token_audience_refused", id="audience-empty-string"),
+    pytest.param(lambda: alice(aud=[]), "token_audience_refused", id="audience-empty-list"),
     pytest.param(lambda: alice(iss="github.com"), "bad_issuer", id="wrong-issuer"),
     pytest.param(lambda: alice(drop=("iss",)), "bad_issuer", id="no-issuer"),
     pytest.param(
@@ -62,7 +110,7 @@ REJECTED: list[object] = [
     pytest.param(
         lambda: alice(iat_offset=-5000, ttl=6000), "token_too_long_lived", id="old-iat-late-exp"
     ),
-    pytest.param(lambda: alice(aud="someone"), "bad_credentials", id="unexpected-audience"),
+    pytest.param(lambda: alice(aud="someone"), "token_audience_refused", id="unexpected-audience"),
     pytest.param(lambda: alice(**{"pull-request": "abc"}), "bad_credentials", id="bad-pr"),
     pytest.param(lambda: alice(**{"pull-request": 2**64}), "bad_credentials", id="pr-2**64"),
     pytest.param(lambda: alice(**{"pull-request": str(2**31)}), "bad_credentials", id="pr-2**31"),
@@ -101,6 +149,9 @@ async def test_hs256_signed_with_an_rsa_public_key_is_refused(
         pytest.param(lambda: alice(iat_offset=600), id="future-iat"),
         pytest.param(lambda: alice(ttl=9000), id="over-long"),
         pytest.param(lambda: alice(drop=("exp",)), id="no-exp"),
+        pytest.param(lambda: alice(exp=str(now() + 600)), id="exp-string-of-digits"),
+        pytest.param(lambda: alice(iat_offset=20, ttl=-10), id="exp-before-iat"),
+        pytest.param(lambda: alice(aud=""), id="audience-empty-string"),
     ],
 )
 async def test_claims_are_judged_only_once_the_signature_holds(

@@ -74,6 +74,14 @@ def forge_hs256(claims: dict[str, Any], secret: bytes, **header: Any) -> str:
     return f"{signing_input}.{b64url(mac)}"
 
 
+def hs256_of_text(header: str, claims: str, key: str) -> str:
+    """HS256 over a header and claims given as JSON text, which may repeat a key: signed with
+    the right key, so that the repetition is all that is wrong with the token."""
+    signing_input = f"{b64url(header.encode())}.{b64url(claims.encode())}"
+    mac = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64url(mac)}"
+
+
 def unsigned(claims: dict[str, Any], **header: Any) -> str:
     """An `alg: none` token: no signature at all."""
     return f"{_json_part({'alg': 'none', 'typ': 'JWT', **header})}.{_json_part(claims)}."
