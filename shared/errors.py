@@ -91,6 +91,19 @@ class InvalidParameter(BadRequest):
     code = "invalid_parameter"
 
 
+class MalformedRequest(BadRequest):
+    """aiohttp could not parse the request's line, headers or framing."""
+
+    code = "bad_request"
+
+
+class RequestTimeout(Refusal):
+    """The body did not arrive whole within TUXHOOK_BODY_TIMEOUT; the connection closes."""
+
+    status = 408
+    code = "request_timeout"
+
+
 class Unauthorized(Refusal):
     status = 401
 
@@ -151,6 +164,30 @@ class TokenTooLongLived(CredentialsRefused):
     code = "token_too_long_lived"
 
 
+class TokenExpiresBeforeIssued(CredentialsRefused):
+    """`exp` is not after `iat`."""
+
+    code = "token_exp_before_iat"
+
+
+class TokenTimeNotNumber(CredentialsRefused):
+    """`exp`, `iat` or `nbf` is not a JSON number (a string of digits, a boolean...)."""
+
+    code = "token_time_not_a_number"
+
+
+class TokenDuplicateKey(CredentialsRefused):
+    """The token's header or claims repeat a key, which JSON parsers resolve differently."""
+
+    code = "token_duplicate_key"
+
+
+class TokenAudienceRefused(CredentialsRefused):
+    """The token names an audience (even "" or []) where none is configured."""
+
+    code = "token_audience_refused"
+
+
 class Forbidden(Refusal):
     status = 403
 
@@ -159,6 +196,12 @@ class ForbiddenSlug(Forbidden):
     """The credentials are valid, but their user may not report this slug or repository."""
 
     code = "forbidden_slug"
+
+
+class ForbiddenRole(Forbidden):
+    """The credentials are valid, but their user lacks the role (read, report) this needs."""
+
+    code = "forbidden"
 
 
 class NotFound(Refusal):
@@ -174,6 +217,13 @@ class MethodNotAllowed(Refusal):
 class PayloadTooLarge(Refusal):
     status = 413
     code = "payload_too_large"
+
+
+class HeadersTooLarge(Refusal):
+    """A request line or header field over 8190 bytes, or more than 64 header fields."""
+
+    status = 431
+    code = "headers_too_large"
 
 
 class UnsupportedMediaType(Refusal):
@@ -216,3 +266,9 @@ class DatabaseUnavailable(RetryLater):
     """The outcome store cannot be reached."""
 
     code = "database_unavailable"
+
+
+class Busy(RetryLater):
+    """The receiver holds as many connections, or as many body bytes, as it may."""
+
+    code = "busy"
