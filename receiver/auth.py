@@ -24,10 +24,10 @@ from receiver.credentials import (
     pull_request,
 )
 from receiver.jwks import Jwks
-from receiver.jwt_verify import looks_like_jwt, unverified, unverified_issuer, verify
+from receiver.jwt_verify import ParsedToken, looks_like_jwt, parse, unverified_issuer, verify
 from receiver.oidc import verify_oidc
-from receiver.users import AuthConfig
-from shared.errors import BadCredentials, BadIssuer, ForbiddenSlug
+from receiver.users import READ, REPORT, AuthConfig
+from shared.errors import BadCredentials, BadIssuer, ForbiddenRole, ForbiddenSlug
 
 
 @dataclass(frozen=True)
@@ -70,14 +70,25 @@ class Authenticator:
         if self._session:
             await self._session.close()
 
-    async def authenticate(self, value: str | None, source: str = "Authorization") -> Identity:
-        """The sender of the credentials in `value`, the content of header `source`."""
+    async def identify(self, value: str | None, source: str = "Authorization") -> Identity:
+        """The user whose credentials `value` holds (the content of header `source`), whatever
+        that user may do."""
         credentials = parse_authorization(value, source)
         if isinstance(credentials, BasicCredentials):
-            identity = self._basic(credentials)
-        else:
-            identity = await self._bearer(credentials.token)
+            return self._basic(credentials)
+        return await self._bearer(credentials.token)
+
+    async def authenticate(self, value: str | None, source: str = "Authorization") -> Identity:
+        """The sender of the credentials in `value`, if its user may report (and this slug)."""
+        identity = await self.identify(value, source)
+        self._check_role(identity, REPORT)
         self._check_slug(identity)
+        return identity
+
+    async def reader(self, value: str | None) -> Identity:
+        """The user of the `Authorization` value `value`, if that user has the read role."""
+        identity = await self.identify(value)
+        self._check_role(identity, READ)
         return identity
 
     async def callback_claims(self, headers: CIMultiDictProxy[str]) -> dict[str, Any] | None:
@@ -100,23 +111,22 @@ class Authenticator:
         if matches and basic.user in self.config.users:
             return Identity(basic.user, _claims("access_key", basic.user))
         if looks_like_jwt(basic.credential):
-            _, unchecked = unverified(basic.credential)
-            return self._signed_token(basic.credential, unchecked, basic.user)
+            return self._signed_token(parse(basic.credential), basic.user)
         raise BadCredentials()
 
-    async def _bearer(self, token: str) -> Identity:
-        header, unchecked = unverified(token)
-        iss = unverified_issuer(unchecked)
+    async def _bearer(self, raw: str) -> Identity:
+        token = parse(raw)
+        iss = unverified_issuer(token.claims)
         if iss in self.config.oidc:
-            user, stored = await verify_oidc(token, header, self.config.oidc[iss], self.jwks[iss])
+            user, stored = await verify_oidc(token, self.config.oidc[iss], self.jwks[iss])
             return Identity(user, stored)
-        return self._signed_token(token, unchecked, None)
+        return self._signed_token(token, None)
 
-    def _signed_token(self, token: str, unchecked: dict[str, Any], user: str | None) -> Identity:
-        policy = self.config.issuers.get(unverified_issuer(unchecked))
+    def _signed_token(self, token: ParsedToken, user: str | None) -> Identity:
+        policy = self.config.issuers.get(unverified_issuer(token.claims))
         if policy is None:
             raise BadIssuer()
-        name = user if user is not None else unchecked.get("sub")
+        name = user if user is not None else token.claims.get("sub")
         if not isinstance(name, str):
             raise BadCredentials("a Bearer token signed with an access key names its user in 'sub'")
         claims = verify(token, self._key_of(name), policy)
@@ -132,6 +142,10 @@ class Authenticator:
                 pull_request=pull_request(claims.get("pull-request")),
             ),
         )
+
+    def _check_role(self, identity: Identity, role: str) -> None:
+        if role not in self.config.users[identity.user].roles:
+            raise ForbiddenRole(f"user {identity.user!r} does not have the {role!r} role")
 
     def _check_slug(self, identity: Identity) -> None:
         # The access key itself is the whole credential; the allow-list narrows what tokens,

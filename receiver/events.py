@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from receiver.access import authorization, intake
 from receiver.body import check_media_type, read_body
 from receiver.state import LOG_FIELDS, state
-from shared.errors import BadCredentials
 
 
-def authorization(request: web.Request) -> str | None:
-    values = request.headers.getall("Authorization", [])
-    if len(values) > 1:
-        raise BadCredentials("the Authorization header is repeated")
-    return values[0] if values else None
-
-
+@intake
 async def post_event(request: web.Request) -> web.Response:
     st = state(request)
     # Credentials first: a stranger learns nothing about what the body should have been.

@@ -30,6 +30,12 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 )
 _HEADER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 
+# What a user may do: "report" (post events, carry a callback's credentials), "read" (the
+# outcome API, pages and /metrics, for every project alike).
+READ, REPORT = "read", "report"
+ROLES = (READ, REPORT)
+DEFAULT_ROLES = frozenset({REPORT})
+
 
 @dataclass(frozen=True)
 class User:
@@ -37,6 +43,7 @@ class User:
     access_key: Secret = field(repr=False)
     # Slugs this user's tokens may report; empty means any.
     slugs: frozenset[str] = frozenset()
+    roles: frozenset[str] = DEFAULT_ROLES
 
 
 @dataclass(frozen=True)
@@ -117,11 +124,20 @@ def parse_auth_config(root: Table) -> AuthConfig:
 def _user(name: str, table: Table, min_key_bytes: int) -> User:
     if not name or ":" in name:
         raise ConfigError(f"user name {name!r} must be non-empty and hold no ':'")
-    key = table.only("access_key", "slugs").required_text("access_key")
+    key = table.only("access_key", "slugs", "roles").required_text("access_key")
     if len(key.encode("utf-8")) < min_key_bytes:
         # Never print the key, nor how long it is.
         raise ConfigError(f"{table.name('access_key')} is shorter than {min_key_bytes} bytes")
-    return User(name, Secret(key), frozenset(table.texts("slugs")))
+    return User(name, Secret(key), frozenset(table.texts("slugs")), _roles(table))
+
+
+def _roles(table: Table) -> frozenset[str]:
+    roles = table.texts("roles", tuple(DEFAULT_ROLES))
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown or not roles:
+        wrong = ", ".join(unknown) or "nothing"
+        raise ConfigError(f"{table.name('roles')} may hold {' and '.join(ROLES)}, not {wrong}")
+    return frozenset(roles)
 
 
 def _algorithms(table: Table, allowed: frozenset[str], default: str) -> tuple[str, ...]:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 from redis import Redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from receiver.app import create_app
+from receiver.serve import Listening, listen
 from shared.settings import Settings
 from tests.support.database import (
     POSTGRES_SERVER_URL,
@@ -25,6 +25,7 @@ from tests.support.database import (
 )
 from tests.support.keys import KeyPair, make_key_pair
 from tests.support.redis_server import RedisServer
+from tests.support.users import READER
 
 
 @pytest.fixture(scope="session")
@@ -52,11 +53,17 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> KeyPair:
 def settings_env(
     redis_server: RedisServer, redis_client: Redis, keys: KeyPair, tmp_path: Path
 ) -> dict[str, str]:
-    """The environment a test's tuxhook runs with; tests add to it before building Settings."""
+    """The environment a test's tuxhook runs with; tests add to it before building Settings.
+
+    Its users file holds READER alone, whose credentials (tests/support/users.py's
+    `read_headers()`) read what reads are closed to anonymous clients for."""
+    users = tmp_path / "reader.toml"
+    users.write_text(READER.toml(), encoding="utf-8")
     return {
         "TUXHOOK_REDIS_URL": redis_server.url,
         "TUXHOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'tuxhook.sqlite3'}",
         "TUXHOOK_TUXSUITE_KEYS_FILE": str(keys.public_path),
+        "TUXHOOK_USERS_FILE": str(users),
         "TUXHOOK_LOG_LEVEL": "WARNING",
     }
 
@@ -72,16 +79,15 @@ class Receiver:
 
     url: str
     http: aiohttp.ClientSession
-    server: TestServer
+    server: Listening
 
     def at(self, path: str) -> str:
         return self.url + path
 
 
-async def serve(settings: Settings) -> TestServer:
-    server = TestServer(create_app(settings), host="127.0.0.1")
-    await server.start_server()
-    return server
+async def serve(settings: Settings) -> Listening:
+    """A receiver built from `settings`, served as `tuxhook receiver` serves, on a free port."""
+    return await listen(create_app(settings), "127.0.0.1", 0)
 
 
 @asynccontextmanager

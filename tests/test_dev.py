@@ -20,7 +20,7 @@ import pytest
 from redis import Redis
 from rq import Worker
 
-from shared.cli.dev import DEMO
+from shared.cli.dev import DEMO, open_reads_on_loopback
 from shared.cli.signing import load_private_key, sign
 from shared.constants import QUEUE_NAMES, SIGNATURE_HEADER
 from tests.support.builders import callback, encode
@@ -221,3 +221,23 @@ def test_interrupted_while_starting_it_still_stops_what_it_started(
     assert dev.wait(timeout=WAIT_S) == 128 + signal.SIGINT
     assert lines(dev)[-1] == STOPPED
     assert processes_in(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("host", "given", "read_access"),
+    [
+        ("127.0.0.1", {}, "open"),
+        ("::1", {}, "open"),
+        ("localhost", {}, "open"),
+        ("127.0.0.1", {"TUXHOOK_READ_ACCESS": "users"}, "users"),
+        ("0.0.0.0", {}, None),
+        ("192.0.2.10", {}, None),
+        ("tuxhook.example.org", {}, None),
+    ],
+)
+def test_dev_opens_reads_on_loopback_only(
+    host: str, given: dict[str, str], read_access: str | None
+) -> None:
+    env = dict(given)
+    assert open_reads_on_loopback(env, host) == (read_access == "open" and not given)
+    assert env.get("TUXHOOK_READ_ACCESS") == read_access

@@ -26,6 +26,7 @@ from tests.support.logs import log_events
 from tests.support.metrics import Samples, scrape
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.stack import TUXHOOK, Addresses, Stack, environment, migrate, redis_options
+from tests.support.users import READER
 
 PER_KIND = 100  # distinct callbacks of each kind in the burst
 REDELIVERED = 40  # of those, sent again once answered
@@ -73,7 +74,7 @@ async def listed_outcomes(http: aiohttp.ClientSession, base: str) -> list[dict[s
     cursor: str | None = None
     while True:
         params = {"limit": "500"} | ({"cursor": cursor} if cursor else {})
-        async with http.get(base + "/v1/outcomes", params=params) as resp:
+        async with http.get(base + "/v1/outcomes", params=params, headers=READER.basic()) as resp:
             assert resp.status == 200, await resp.text()
             page = await resp.json()
         found += page["outcomes"]
@@ -163,7 +164,9 @@ async def test_a_burst_through_the_stack_is_stored_exactly_once(
     stack_redis: RedisServer, empty_database: str, keys: KeyPair, tmp_path: Path
 ) -> None:
     check_redis_is_configured_as_compose_says(stack_redis)
-    at = Addresses(stack_redis.url, empty_database, free_port(), keys.public_path)
+    users = tmp_path / "users.toml"
+    users.write_text(READER.toml(), encoding="utf-8")
+    at = Addresses(stack_redis.url, empty_database, free_port(), keys.public_path, users)
     migrated = migrate(at)
     assert migrated.returncode == 0, migrated.stderr
     callbacks = [signed_callback(keys, kind=kind) for kind in KINDS for _ in range(PER_KIND)]

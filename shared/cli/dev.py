@@ -96,6 +96,15 @@ def child_environment(settings: Settings) -> tuple[dict[str, str], bool]:
     return env, True
 
 
+def open_reads_on_loopback(env: dict[str, str], host: str) -> bool:
+    """On a loopback address, reads need no credentials (TUXHOOK_READ_ACCESS=open) unless the
+    environment says otherwise; anywhere else they stay closed. True if opened."""
+    if not is_loopback(host) or env.get("TUXHOOK_READ_ACCESS", "").strip():
+        return False
+    env["TUXHOOK_READ_ACCESS"] = "open"
+    return True
+
+
 def _tuxhook(*args: str) -> list[str]:
     return [sys.executable, "-m", "shared.cli", *args]
 
@@ -141,6 +150,8 @@ def announce(url: str, demo: bool) -> None:
 
 def run(supervisor: Supervisor, settings: Settings) -> int:
     env, demo = child_environment(settings)
+    if open_reads_on_loopback(env, settings.host):
+        say(f"reads need no credentials on {settings.host} (TUXHOOK_READ_ACCESS=open)")
     VAR.mkdir(exist_ok=True)
     if demo:
         say(

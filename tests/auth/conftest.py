@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.jwks_server import JwksServer
 from tests.support.tokens import RsaKey
+from tests.support.users import READER
 from tests.support.users import users_toml as build_users_toml
 
 
@@ -35,6 +36,7 @@ def users_toml() -> str:
 
 @pytest.fixture
 def settings_env(settings_env: dict[str, str], users_toml: str, tmp_path: Path) -> dict[str, str]:
+    """The module's users file, with READER added, as in every test's settings."""
     path = tmp_path / "users.toml"
-    path.write_text(users_toml, encoding="utf-8")
+    path.write_text(f"{users_toml}\n{READER.toml()}", encoding="utf-8")
     return settings_env | {"TUXHOOK_USERS_FILE": str(path)}

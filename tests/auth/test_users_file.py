@@ -48,6 +48,19 @@ def test_users_issuers_and_oidc_are_parsed(tmp_path: Path) -> None:
     assert ALICE.key not in repr(config)
 
 
+@pytest.mark.parametrize(
+    ("roles", "expected"),
+    [
+        ("", {"report"}),
+        ('roles = ["read"]\n', {"read"}),
+        ('roles = ["report", "read"]\n', {"read", "report"}),
+    ],
+)
+def test_roles_default_to_report(tmp_path: Path, roles: str, expected: set[str]) -> None:
+    config = load_users_file(write(tmp_path, users_toml((ALICE,)) + roles))
+    assert config.users["alice"].roles == expected
+
+
 def test_without_issuers_travis_ci_is_the_one_allowed(tmp_path: Path) -> None:
     config = load_users_file(write(tmp_path, users_toml()))
     assert (
@@ -78,6 +91,10 @@ BAD_FILES = [
     ),
     pytest.param(USER.replace("alice", '"al:ice"', 1), "hold no ':'", id="colon-in-name"),
     pytest.param(USER + 'slugs = "a/b"\n', "slugs must be a list", id="slugs-not-list"),
+    pytest.param(USER + 'roles = ["write"]\n', "not write", id="unknown-role"),
+    pytest.param(USER + 'roles = ["read", "admin"]\n', "not admin", id="one-unknown-role"),
+    pytest.param(USER + "roles = []\n", "not nothing", id="no-role"),
+    pytest.param(USER + 'roles = "read"\n', "roles must be a list", id="roles-not-list"),
     pytest.param(
         USER + '[issuers."x"]\nalgorithms = ["RS256"]\n', "may hold only HS", id="rs-issuer"
     ),

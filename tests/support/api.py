@@ -10,6 +10,7 @@ from typing import Any
 from tests.conftest import Receiver
 from tests.support.builders import encode, signed_headers
 from tests.support.keys import KeyPair
+from tests.support.users import read_headers
 
 CALLBACK = "/v1/callbacks/tuxsuite"
 WAIT_TIMEOUT_S = 30.0  # seconds a test waits for worker processes to store something
@@ -25,7 +26,7 @@ async def post_document(receiver: Receiver, keys: KeyPair, doc: dict[str, Any]) 
 
 
 async def get_json(receiver: Receiver, path: str) -> tuple[int, Any]:
-    async with receiver.http.get(receiver.at(path)) as resp:
+    async with receiver.http.get(receiver.at(path), headers=read_headers()) as resp:
         return resp.status, await resp.json()
 
 

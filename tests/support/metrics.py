@@ -5,6 +5,8 @@ from __future__ import annotations
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.users import read_headers
+
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
@@ -21,7 +23,7 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 
 async def scrape(url: str, http: aiohttp.ClientSession) -> Samples:
-    async with http.get(url + "/metrics") as resp:
+    async with http.get(url + "/metrics", headers=read_headers()) as resp:
         assert resp.status == 200
         assert resp.headers["Content-Type"].startswith("text/plain")
         return parse(await resp.text())

@@ -38,6 +38,7 @@ class Addresses:
     database_url: str
     port: int
     keys_file: Path  # compose reads it from CONFIG_DIR, mounted at /etc/tuxhook
+    users_file: Path  # likewise: READER's, so that the test can read what the stack stored
 
 
 def environment(name: str, at: Addresses) -> dict[str, str]:
@@ -49,6 +50,7 @@ def environment(name: str, at: Addresses) -> dict[str, str]:
         "TUXHOOK_HOST": "127.0.0.1",
         "TUXHOOK_PORT": str(at.port),
         "TUXHOOK_TUXSUITE_KEYS_FILE": str(at.keys_file),
+        "TUXHOOK_USERS_FILE": str(at.users_file),
     }
     return child_env(env)
 
