@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from receiver.auth import Authenticator
 from receiver.callbacks import tuxsuite_callback
@@ -15,6 +16,7 @@ from receiver.events import post_event
 from receiver.health import healthz, readyz
 from receiver.intake import Intake
 from receiver.keys import KeyRing, log_skipped
+from receiver.limits import BodyBudget
 from receiver.metrics import ReceiverMetrics
 from receiver.metrics_http import metrics_endpoint
 from receiver.middleware import request_context
@@ -22,6 +24,13 @@ from receiver.outcomes import setup_outcomes
 from receiver.state import STATE, ReceiverState
 from receiver.users import AuthConfig, load_users_file
 from receiver.verify import SignatureVerifier
+from shared.constants import (
+    LINGER_S,
+    MAX_HEADER_FIELD_BYTES,
+    MAX_HEADER_FIELDS,
+    READ_BUFFER_BYTES,
+    SERVER_NAME,
+)
 from shared.errors import ConfigError
 from shared.keys import NO_KEYS, load_keys_file
 from shared.redis_conn import connect
@@ -61,6 +70,10 @@ def build_state(settings: Settings) -> ReceiverState:
     authenticator = build_authenticator(settings)
     keyring = build_keyring(settings)
     metrics = ReceiverMetrics(connect(settings.redis_url))
+    budget = BodyBudget(
+        settings.max_buffered_bytes, settings.max_body_bytes, metrics.busy.labels("body_bytes").inc
+    )
+    metrics.body_bytes_held.set_function(lambda: budget.reserved)
     enqueuer = Enqueuer(settings.redis_url, settings.job_timeout_s, metrics.enqueue_latency.observe)
     return ReceiverState(
         settings=settings,
@@ -70,6 +83,7 @@ def build_state(settings: Settings) -> ReceiverState:
         intake=Intake(enqueuer),
         authenticator=authenticator,
         metrics=metrics,
+        budget=budget,
     )
 
 
@@ -84,9 +98,36 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     await st.enqueuer.close()
 
 
+def handler_args(settings: Settings) -> dict[str, Any]:
+    """aiohttp's protocol settings: what a client may make the receiver hold, and how long."""
+    return {
+        # Until a request's head is complete, from the connection's opening or the end of its
+        # previous answer: this covers slow headers and idle keep-alive connections alike.
+        "keepalive_timeout": settings.header_timeout_s,
+        # How long a body the handler did not read is drained (undecoded) after the answer.
+        "lingering_time": LINGER_S,
+        # Bodies are decoded only by the handlers that read them (receiver/content_encoding.py).
+        "auto_decompress": False,
+        "max_line_size": MAX_HEADER_FIELD_BYTES,
+        "max_field_size": MAX_HEADER_FIELD_BYTES,
+        "max_headers": MAX_HEADER_FIELDS,
+        "read_bufsize": READ_BUFFER_BYTES,
+    }
+
+
+async def _server_header(_: web.Request, response: web.StreamResponse) -> None:
+    # aiohttp's default names its version and Python's.
+    response.headers[hdrs.SERVER] = SERVER_NAME
+
+
 def create_app(settings: Settings) -> web.Application:
     """The receiver; raises ConfigError when the settings cannot work."""
-    app = web.Application(middlewares=[request_context], client_max_size=settings.max_body_bytes)
+    app = web.Application(
+        middlewares=[request_context],
+        client_max_size=settings.max_body_bytes,
+        handler_args=handler_args(settings),
+    )
+    app.on_response_prepare.append(_server_header)
     app[STATE] = build_state(settings)
     app[IN_FLIGHT] = InFlight()
     app.cleanup_ctx.append(_lifecycle)

@@ -1,10 +1,24 @@
-"""Request bodies: the media type, and the size limit enforced while streaming."""
+"""Request bodies: the media type, then the body itself, read only after every cheap check.
+
+A handler checks what costs nothing first (its route and method are known; the media type, the
+signature header's form or the credentials), then calls `read_body`, which checks the encoding
+and the declared length, takes the body's bytes from the process's budget (503 busy if they do
+not fit), invites the body if the sender waits for that (`Expect: 100-continue`), and reads it
+within TUXHOOK_BODY_TIMEOUT, decoding it, bounded, as it streams.
+"""
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
-from shared.errors import BadBody, PayloadTooLarge, UnsupportedMediaType
+from receiver.aiohttp_internals import send_continue
+from receiver.content_encoding import Decoder, content_encoding, too_large
+from receiver.state import state
+from shared.errors import BadBody, RequestTimeout, UnsupportedMediaType
+
+__all__ = ["check_media_type", "read_body", "too_large"]
 
 
 def check_media_type(request: web.Request) -> None:
@@ -21,26 +35,43 @@ def check_media_type(request: web.Request) -> None:
         raise UnsupportedMediaType(f"JSON must be UTF-8, not charset {charset[:32]!r}")
 
 
-def too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"body is larger than {limit} bytes")
-
-
 async def read_body(request: web.Request) -> bytes:
-    """The whole body, or 413 as soon as it passes the limit, with or without Content-Length.
-
-    The limit is the application's client_max_size (TUXHOOK_MAX_BODY_BYTES, see app.py), which
-    aiohttp's read() checks after each chunk it receives: a body is refused while it streams.
-    """
-    limit = request.client_max_size
+    """The whole body, decoded; 413 as soon as it passes the limit, with or without
+    Content-Length, compressed or not; 408 if it does not arrive in time."""
+    st = state(request)
+    limit = request.client_max_size  # TUXHOOK_MAX_BODY_BYTES (app.py)
+    encoding = content_encoding(request)
     declared = request.content_length
     if declared is not None and declared > limit:
         raise too_large(limit)
+    # What the body will hold at most: its declared length, or (chunked, or compressed) the limit.
+    st.budget.reserve(request, declared if declared is not None and not encoding else limit)
+    await send_continue(request)
+    decoder = Decoder(encoding, limit, st.metrics.body_bytes_decoded.inc) if encoding else None
     try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge as e:
-        raise too_large(limit) from e
+        async with asyncio.timeout(st.settings.body_timeout_s):
+            return await _read(request, limit, decoder)
+    except TimeoutError as e:
+        raise RequestTimeout(
+            f"the body did not arrive within {st.settings.body_timeout_s:g} s"
+        ) from e
     except web.RequestPayloadError as e:
-        # aiohttp decodes Content-Encoding while we read; undecodable input is the sender's fault.
-        raise BadBody("body could not be decoded as its Content-Encoding or chunking says") from e
+        # aiohttp's framing (chunks, length) of the body, broken by the sender.
+        raise BadBody("body could not be read as its chunking or length says") from e
     except (ConnectionError, ValueError) as e:
         raise BadBody(f"body could not be read: {e}") from e
+
+
+async def _read(request: web.Request, limit: int, decoder: Decoder | None) -> bytes:
+    counted = state(request).metrics.body_bytes_read.inc
+    body = bytearray()
+    received = 0
+    async for chunk in request.content.iter_any():
+        received += len(chunk)
+        counted(len(chunk))
+        if received > limit:  # compressed or not, the sender may send no more than the limit
+            raise too_large(limit)
+        body += decoder.feed(chunk) if decoder else chunk
+    if decoder:
+        decoder.finish()
+    return bytes(body)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from receiver.access import intake
 from receiver.body import check_media_type, read_body
 from receiver.state import LOG_FIELDS, state
+from receiver.verify import decode_signature
 from shared.constants import SIGNATURE_HEADER
 from shared.errors import BadSignature, MissingSignature
 
@@ -19,12 +21,14 @@ def signature_header(request: web.Request) -> str:
     return values[0]
 
 
+@intake
 async def tuxsuite_callback(request: web.Request) -> web.Response:
     st = state(request)
     check_media_type(request)
-    header = signature_header(request)
+    # The header's form is checked before a byte of the body is read: garbage is refused cheaply.
+    signature = decode_signature(signature_header(request))
     raw = await read_body(request)
-    verified = await st.verifier.verify(raw, header)
+    verified = await st.verifier.verify(raw, signature)
     # The group may also require a user's credentials in a header of its choosing.
     auth = await st.authenticator.callback_claims(request.headers)
     by = f"key:{verified.key_fingerprint}"

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     ProcessCollector,
     generate_latest,
@@ -35,6 +36,8 @@ from shared.queue_status import QueueStatus, queue_status, workers_alive
 
 CALLBACK_OUTCOMES = ("accepted", "duplicate", "rejected", "failed")
 UNKNOWN_KIND = "unknown"  # refused before its kind was known (bad signature, bad JSON...)
+# What a 503 busy met: TUXHOOK_MAX_CONNECTIONS, or TUXHOOK_MAX_BUFFERED_BYTES.
+BUSY_LIMITS = ("connections", "body_bytes")
 
 
 class ReceiverMetrics:
@@ -56,6 +59,29 @@ class ReceiverMetrics:
             "tuxhook_enqueue_duration_seconds",
             "Time from handing a verified callback to the queue until Redis acknowledged it.",
             buckets=ENQUEUE_LATENCY_BUCKETS_S,
+            registry=self.registry,
+        )
+        self.body_bytes_read = Counter(
+            "tuxhook_body_bytes_read",
+            "Bytes of request bodies read, as sent (compressed or not), by handlers that read one.",
+            registry=self.registry,
+        )
+        self.body_bytes_decoded = Counter(
+            "tuxhook_body_bytes_decoded",
+            "Bytes that request bodies sent with a Content-Encoding inflated to.",
+            registry=self.registry,
+        )
+        self.busy = Counter(
+            "tuxhook_busy_refusals",
+            "Requests and connections refused 503 busy, by the limit they met.",
+            ["limit"],
+            registry=self.registry,
+        )
+        for limit in BUSY_LIMITS:
+            self.busy.labels(limit)
+        self.body_bytes_held = Gauge(
+            "tuxhook_body_bytes_held",
+            "Bytes of request bodies being read or held now (TUXHOOK_MAX_BUFFERED_BYTES caps it).",
             registry=self.registry,
         )
         # Zero series from the start, so that rate() has a baseline before the first callback.

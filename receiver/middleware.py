@@ -11,10 +11,18 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
+from receiver.access import check_access
 from receiver.draining import IN_FLIGHT
 from receiver.metrics_http import observe_request
-from receiver.state import LOG_FIELDS
-from shared.errors import MethodNotAllowed, NotFound, PayloadTooLarge, Refusal, TuxhookError
+from receiver.state import LOG_FIELDS, STATE
+from shared.errors import (
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    Refusal,
+    RequestTimeout,
+    TuxhookError,
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger("tuxhook.request")
@@ -54,6 +62,7 @@ def _request_id(request: web.Request) -> str:
 
 async def _respond(request: web.Request, handler: Handler) -> tuple[web.StreamResponse, str]:
     try:
+        await check_access(request)
         return await handler(request), "ok"
     except TuxhookError as err:
         return error_response(err), err.code
@@ -81,8 +90,10 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         response, outcome = await _respond(request, handler)
     finally:
         in_flight.leave()
-    if in_flight.stopping:
+        request.app[STATE].budget.release(request)
+    if in_flight.stopping or outcome == RequestTimeout.code:
         # Draining: the sender's next request should open a connection to a running receiver.
+        # A body that stalled: the connection is dropped rather than kept for another request.
         response.force_close()
     response.headers["X-Request-ID"] = request_id
     request[OUTCOME] = outcome

@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from dataclasses import dataclass
 
 import structlog
 from aiohttp import web
+from yarl import URL
 
+from receiver.aiohttp_internals import ReceiverRunner, check_aiohttp_contract
 from receiver.app import create_app
 from receiver.draining import IN_FLIGHT
 from receiver.rq import check_rq_contract
+from receiver.state import STATE
 from receiver.supervise import Supervisor
 from shared.constants import SHUTDOWN_CLOSE_GRACE_S, SHUTDOWN_DISPATCH_GRACE_S
 from shared.db.engine import store_location
@@ -34,6 +38,7 @@ def _with_args(args: argparse.Namespace, settings: Settings) -> Settings:
 
 def command(args: argparse.Namespace, settings: Settings) -> int:
     check_rq_contract()
+    check_aiohttp_contract()
     settings = _with_args(args, settings)
     configure_logging(settings.log_level)
     app = create_app(settings)  # a bad setting fails here, once, before any child starts
@@ -56,15 +61,57 @@ async def serve(app: web.Application, settings: Settings, *, reuse_port: bool = 
     Not web.run_app: its stop marks connections closing first, which drops request bodies
     still uploading (see receiver/draining.py). A second signal kills at once.
     """
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_CLOSE_GRACE_S)
+    listening = await listen(app, settings.host, settings.port, reuse_port=reuse_port)
+    try:
+        await until_signalled()
+        await drain(app, listening.site, settings.shutdown_timeout_s)
+    finally:
+        await listening.close()
+
+
+@dataclass
+class Listening:
+    """A receiver application served on a TCP port."""
+
+    app: web.Application
+    runner: web.AppRunner
+    site: web.TCPSite
+
+    @property
+    def host(self) -> str:
+        return str(self.runner.addresses[0][0])
+
+    @property
+    def port(self) -> int:
+        return self.site.port
+
+    def make_url(self, path: str) -> URL:
+        return URL.build(scheme="http", host=self.host, port=self.port, path=path)
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
+async def listen(
+    app: web.Application, host: str, port: int, *, reuse_port: bool = False
+) -> Listening:
+    """Serve `app` (create_app's) on host:port (0: any free port) until `close()`."""
+    settings, metrics = app[STATE].settings, app[STATE].metrics
+    runner = ReceiverRunner(
+        app,
+        settings.max_connections,
+        metrics.busy.labels("connections").inc,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_CLOSE_GRACE_S,
+    )
     await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port or None)
+        site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
         await site.start()
-        await until_signalled()
-        await drain(app, site, settings.shutdown_timeout_s)
-    finally:
+    except BaseException:
         await runner.cleanup()
+        raise
+    return Listening(app, runner, site)
 
 
 async def until_signalled() -> None:

@@ -11,6 +11,7 @@ from receiver.auth import Authenticator
 from receiver.enqueue import Enqueuer
 from receiver.intake import Intake
 from receiver.keys import KeyRing
+from receiver.limits import BodyBudget
 from receiver.metrics import ReceiverMetrics
 from receiver.verify import SignatureVerifier
 from shared.settings import Settings
@@ -25,6 +26,7 @@ class ReceiverState:
     intake: Intake
     authenticator: Authenticator
     metrics: ReceiverMetrics
+    budget: BodyBudget
 
 
 STATE = web.AppKey("tuxhook_state", ReceiverState)

@@ -94,8 +94,8 @@ class SignatureVerifier:
     def __init__(self, ring: KeyRing) -> None:
         self.ring = ring
 
-    async def verify(self, raw: bytes, header: str) -> Verified:
-        signature = decode_signature(header)
+    async def verify(self, raw: bytes, signature: bytes) -> Verified:
+        """The body as verified with `signature` (decode_signature's DER) by some key."""
         if self.ring.stale:
             await self.ring.refresh()
         keys = self.ring.keys

@@ -134,3 +134,32 @@ STATES: Final = ("provisioning", "running", "finished")
 # Final verdicts: of an outcome (`result`), and of a build (`build_status`).
 RESULTS: Final = ("pass", "fail", "error", "canceled")
 BUILD_STATUSES: Final = ("pass", "fail", "error")
+
+# The receiver's bounds on what its clients may hold (defaults of the TUXHOOK_* settings named
+# beside them; bench/exposure.py measured what they cost, docs/operations.md quotes it).
+# Connections one receiver process serves at once (TUXHOOK_MAX_CONNECTIONS); past it a new
+# connection is answered 503 busy and closed.
+MAX_CONNECTIONS: Final = 1000
+# Bytes of request bodies one receiver process reads at once, across all connections
+# (TUXHOOK_MAX_BUFFERED_BYTES): 64 bodies at the default 1 MiB limit. Past it, 503 busy.
+MAX_BUFFERED_BODY_BYTES: Final = 64 * 1024 * 1024
+# Seconds a connection has to send a whole request head, from its opening or from the end of
+# its previous answer; an idle keep-alive connection is closed after as long
+# (TUXHOOK_HEADER_TIMEOUT).
+HEADER_TIMEOUT_S: Final = 10.0
+# Seconds a request's body may take to arrive whole once the receiver starts reading it
+# (TUXHOOK_BODY_TIMEOUT).
+BODY_TIMEOUT_S: Final = 15.0
+# Seconds the receiver keeps reading, and discarding undecoded, a body it answered without
+# reading, so that the sender can read the answer before the connection closes.
+LINGER_S: Final = 2.0
+# Bytes the receiver buffers from a connection before it stops reading it, until a handler
+# takes them (aiohttp's read_bufsize; its stream holds up to twice this).
+READ_BUFFER_BYTES: Final = 64 * 1024
+# Longest request line or header field (aiohttp's default), and most header fields, in a
+# request: half aiohttp's 128, so that a connection's head holds at most 512 KiB. Larger heads
+# are answered 431.
+MAX_HEADER_FIELD_BYTES: Final = 8190
+MAX_HEADER_FIELDS: Final = 64
+# The Server header of every answer: no versions to fingerprint.
+SERVER_NAME: Final = "tuxhook"

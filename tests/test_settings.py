@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from receiver.app import create_app
 from shared.errors import ConfigError
 from shared.settings import Settings, mask_url
 
@@ -47,6 +48,11 @@ def test_values_are_parsed() -> None:
         ({"TUXHOOK_REDIS_URL": "localhost:6379"}, "expected a URL like redis://127.0.0.1:6379/0"),
         ({"TUXHOOK_DATABASE_URL": "sqlite:x.db"}, "not the URL of a store tuxhook supports"),
         ({"TUXHOOK_DATABASE_URL": "postgresql+psycopg2://h/d"}, "postgresql\\+psycopg2:// is not"),
+        ({"TUXHOOK_READ_ACCESS": "anyone"}, "'anyone' is not a read access mode; expected users or open"),
+        ({"TUXHOOK_READ_ACCESS": "Open"}, "TUXHOOK_READ_ACCESS: 'Open' is not a read access mode"),
+        ({"TUXHOOK_HEADER_TIMEOUT": "0"}, "TUXHOOK_HEADER_TIMEOUT: '0' is not a positive number"),
+        ({"TUXHOOK_BODY_TIMEOUT": "soon"}, "TUXHOOK_BODY_TIMEOUT: 'soon' is not a positive number"),
+        ({"TUXHOOK_MAX_CONNECTIONS": "-1"}, "TUXHOOK_MAX_CONNECTIONS: '-1' is not a whole number"),
     ],
 )
 def test_malformed_or_unknown_settings_are_errors(env: dict[str, str], message: str) -> None:
@@ -72,16 +78,41 @@ def test_repr_masks_secrets_and_passwords() -> None:
         {
             "TUXHOOK_REDIS_URL": "redis://:hunter2@redis:6379/0",
             "TUXHOOK_DATABASE_URL": "postgresql+psycopg://tux:s3cret@db/tuxhook",
+            "TUXHOOK_TUXSUITE_KEYS_URL": "https://u:kpass@api.example/keys?token=t0k&x=1",
             "TUXHOOK_TUXSUITE_TOKEN": "api-token-value",
             "TUXHOOK_ACCESS_KEY": "k" * 40,
         }
     )
     shown = repr(s) + str(s)
-    for secret in ("hunter2", "s3cret", "api-token-value", "k" * 40):
+    for secret in ("hunter2", "s3cret", "kpass", "t0k", "api-token-value", "k" * 40):
         assert secret not in shown
     assert "redis://:***@redis:6379/0" in shown
+    assert "https://u:***@api.example/keys?token=***&x=***" in shown
     assert s.tuxsuite_token is not None and s.tuxsuite_token.reveal() == "api-token-value"
 
 
 def test_mask_url_leaves_passwordless_urls_alone() -> None:
     assert mask_url("sqlite:///var/x.db") == "sqlite:///var/x.db"
+
+
+def test_new_limits_are_parsed() -> None:
+    s = Settings.from_env(
+        {
+            "TUXHOOK_READ_ACCESS": "open",
+            "TUXHOOK_MAX_CONNECTIONS": "20",
+            "TUXHOOK_MAX_BUFFERED_BYTES": "4194304",
+            "TUXHOOK_HEADER_TIMEOUT": "2.5",
+            "TUXHOOK_BODY_TIMEOUT": "7",
+        }
+    )
+    assert (s.read_access, s.max_connections, s.max_buffered_bytes) == ("open", 20, 4194304)
+    assert (s.header_timeout_s, s.body_timeout_s) == (2.5, 7.0)
+    assert Settings().read_access == "users"
+
+
+def test_a_body_budget_smaller_than_one_body_stops_the_start(
+    settings_env: dict[str, str],
+) -> None:
+    settings_env |= {"TUXHOOK_MAX_BODY_BYTES": "2048", "TUXHOOK_MAX_BUFFERED_BYTES": "1024"}
+    with pytest.raises(ConfigError, match="TUXHOOK_MAX_BUFFERED_BYTES \\(1024\\) is less than"):
+        create_app(Settings.from_env(settings_env))

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import aiohttp
+from multidict import CIMultiDict
 
 from tests.conftest import Receiver
 from tests.support.builders import callback, encode
@@ -50,3 +55,52 @@ async def exchange_raw(receiver: Receiver, request: bytes) -> bytes:
             return await reader.read()
     finally:
         writer.close()
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    """An HTTP/1.1 answer read off a socket: status, headers (names lower-cased), body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    invited: bool = False  # a `100 Continue` came first
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def parse_answer(raw: bytes) -> RawAnswer:
+    """The answer in `raw` after any `100 Continue`, its body up to Content-Length."""
+    head, _, rest = raw.removeprefix(CONTINUE).partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines)}
+    length = int(headers.get("content-length", len(rest)))
+    status = int(status_line.split(" ")[1])
+    return RawAnswer(status, headers, rest[:length], raw.startswith(CONTINUE))
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One answer of a one-off request: status, headers (case-insensitive), body."""
+
+    status: int
+    headers: CIMultiDict[str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+async def fetch(
+    method: str, url: str, *, headers: Mapping[str, str] | None = None, data: Any = None
+) -> Fetched:
+    """`method url` on a connection of its own."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, url, headers=headers, data=data) as resp,
+    ):
+        return Fetched(resp.status, CIMultiDict(resp.headers), await resp.read())
