@@ -21,15 +21,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-# Debian packages the tests drive: a real redis-server, and docker-compose to validate the stack.
+# Debian packages the tests drive: a real redis-server, docker-compose to validate the stack, and
+# caddy to read the TLS proxy's Caddyfile as Caddy does (its package starts a service on port 80
+# where systemd runs: the tests need only the binary, so the service is stopped at once).
 system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	command -v caddy >/dev/null || missing="$$missing caddy"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  case "$$missing" in *caddy*) \
+	    ! command -v systemctl >/dev/null || $(SUDO) systemctl disable --now caddy >/dev/null 2>&1 || true;; \
+	  esac; \
 	fi
 
 # Everything CI runs: format, lint, types, the tests, then the bounded soak variants.

@@ -7,9 +7,13 @@ and interpolation exactly as `up` would) and by reading what it resolves to.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,7 @@ from shared.settings import Settings
 from tests.support.compose import ROOT, compose, resolve, resolved, service
 from tests.support.processes import child_env, run_tuxhook
 
-SERVICES = {"redis", "postgres", "migrate", "receiver", "worker", "rq-dashboard"}
+SERVICES = {"redis", "postgres", "migrate", "receiver", "worker", "rq-dashboard", "caddy"}
 SETTING_NAMES = {f.metadata["env"] for f in dataclasses.fields(Settings)}
 
 
@@ -32,8 +36,9 @@ def seconds(duration: str) -> float:
     return sum(float(n) * units[u] for n, u in parts)
 
 
-def test_compose_config_is_valid() -> None:
-    result = compose("config", "-q")
+@pytest.mark.parametrize("profile", [(), ("--profile", "tls")], ids=["default", "tls"])
+def test_compose_config_is_valid(profile: tuple[str, ...]) -> None:
+    result = compose(*profile, "config", "-q")
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
 
@@ -250,3 +255,86 @@ def test_the_default_config_dir_exists_and_says_what_goes_there() -> None:
     readme = (ROOT / "config" / "README.md").read_text(encoding="utf-8")
     for name in ("keys.json", "users.toml", "TUXHOOK_TUXSUITE_KEYS_FILE", "TUXHOOK_USERS_FILE"):
         assert name in readme
+
+
+def published(name: str) -> list[tuple[str, int, str]]:
+    """(host address, host port, protocol) of each port `name` publishes; "" is every address."""
+    ports = []
+    for port in service(name).get("ports", []):
+        if isinstance(port, str):  # "127.0.0.1:8080:8080/tcp"
+            address, host_port, rest = (
+                port.rsplit(":", 2) if port.count(":") > 1 else ("", *port.split(":"))
+            )
+            ports.append((address, int(host_port), rest.partition("/")[2] or "tcp"))
+        else:
+            ports.append(
+                (port.get("host_ip", ""), int(port["published"]), port.get("protocol", "tcp"))
+            )
+    return ports
+
+
+def test_only_the_tls_proxy_is_published_on_every_address() -> None:
+    """Plain HTTP carries credentials: everything else is on the host's loopback by default."""
+    for name in SERVICES - {"caddy"}:
+        assert all(address == "127.0.0.1" for address, _, _ in published(name)), name
+    assert published("receiver") == [("127.0.0.1", 8080, "tcp")]
+    assert sorted(published("caddy")) == [("", 80, "tcp"), ("", 443, "tcp"), ("", 443, "udp")]
+
+
+def test_the_tls_proxy_is_a_profile_in_front_of_a_healthy_receiver() -> None:
+    caddy = service("caddy")
+    assert caddy["profiles"] == ["tls"]
+    assert caddy["image"].startswith("caddy:2")
+    assert caddy["depends_on"]["receiver"] == {"condition": "service_healthy"}
+    assert f"{ROOT / 'deploy' / 'Caddyfile'}:/etc/caddy/Caddyfile:ro" in caddy["volumes"]
+    assert {"caddy-data:/data:rw", "caddy-config:/config:rw"} <= set(caddy["volumes"])
+    assert {"caddy-data", "caddy-config"} <= set(resolved()["volumes"])
+
+
+def caddy_config(domain: str) -> dict[str, Any]:
+    """The Caddyfile as Caddy itself reads it (`caddy adapt`), for TLS_DOMAIN=domain."""
+    binary = shutil.which("caddy")
+    assert binary is not None, "caddy is not installed (make system-deps installs it)"
+    result = subprocess.run(
+        [binary, "adapt", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter", "caddyfile"],
+        env={"PATH": os.environ["PATH"], "TLS_DOMAIN": domain},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    config: dict[str, Any] = json.loads(result.stdout)
+    return config
+
+
+def handlers(node: Any) -> Iterator[dict[str, Any]]:
+    """Every handler in a Caddy JSON config, however deeply its routes nest."""
+    if isinstance(node, dict):
+        if "handler" in node:
+            yield node
+        for child in node.values():
+            yield from handlers(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from handlers(child)
+
+
+def test_caddy_serves_the_domain_over_tls_and_proxies_to_the_receiver() -> None:
+    config = caddy_config("tuxhook.example.org")
+    [server] = config["apps"]["http"]["servers"].values()
+    assert server["listen"] == [":443"]
+    assert server["routes"][0]["match"] == [{"host": ["tuxhook.example.org"]}]
+    [proxy] = [h for h in handlers(config) if h["handler"] == "reverse_proxy"]
+    port = service("receiver")["environment"]["TUXHOOK_PORT"]
+    assert proxy["upstreams"] == [{"dial": f"receiver:{port}"}]
+    # Caddy drops its idle connections to the receiver before the receiver would.
+    idle_ns = proxy["transport"]["keep_alive"]["idle_timeout"]
+    assert idle_ns / 1e9 < float(service("receiver")["environment"]["TUXHOOK_HEADER_TIMEOUT"])
+
+
+def test_caddy_keeps_metrics_off_the_internet_and_answers_json() -> None:
+    [refusal] = [
+        h for h in handlers(caddy_config("x.example")) if h["handler"] == "static_response"
+    ]
+    assert refusal["status_code"] == 404
+    assert json.loads(refusal["body"])["error"] == "not_found"
