@@ -150,6 +150,8 @@ class ReceiverServer(web.Server):
     def _request_without_expect(self, *args: Any) -> web.BaseRequest:
         request = self._make_app_request(*args)
         if hdrs.EXPECT not in request.headers:
+            # Set on every request: a missing key would cost send_continue an exception.
+            request[EXPECTS_CONTINUE] = False
             return request
         headers = CIMultiDict(request.headers)
         expects = headers.popall(hdrs.EXPECT)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from aiohttp import hdrs, web
+import structlog
+from aiohttp import web
 
 from receiver.auth import Authenticator
 from receiver.callbacks import tuxsuite_callback
@@ -17,24 +18,25 @@ from receiver.health import healthz, readyz
 from receiver.intake import Intake
 from receiver.keys import KeyRing, log_skipped
 from receiver.limits import BodyBudget
-from receiver.metrics import ReceiverMetrics
+from receiver.metrics import BodyCollector, ReceiverMetrics
 from receiver.metrics_http import metrics_endpoint
 from receiver.middleware import request_context
 from receiver.outcomes import setup_outcomes
 from receiver.state import STATE, ReceiverState
-from receiver.users import AuthConfig, load_users_file
+from receiver.users import READ, AuthConfig, load_users_file
 from receiver.verify import SignatureVerifier
 from shared.constants import (
     LINGER_S,
     MAX_HEADER_FIELD_BYTES,
     MAX_HEADER_FIELDS,
     READ_BUFFER_BYTES,
-    SERVER_NAME,
 )
 from shared.errors import ConfigError
 from shared.keys import NO_KEYS, load_keys_file
 from shared.redis_conn import connect
 from shared.settings import Settings
+
+log = structlog.get_logger("tuxhook.receiver")
 
 
 def build_keyring(settings: Settings) -> KeyRing:
@@ -62,6 +64,12 @@ def check_can_verify(settings: Settings) -> None:
 
 def build_authenticator(settings: Settings) -> Authenticator:
     config = load_users_file(settings.users_file) if settings.users_file else AuthConfig()
+    if settings.read_access == "users" and not any(READ in u.roles for u in config.users.values()):
+        log.warning(
+            "no_reader",
+            detail="reads are closed and no user has the read role: the outcome API, pages"
+            " and /metrics answer 401 to everyone (docs/auth.md)",
+        )
     return Authenticator(config, settings.keys_refetch_interval_s)
 
 
@@ -73,7 +81,7 @@ def build_state(settings: Settings) -> ReceiverState:
     budget = BodyBudget(
         settings.max_buffered_bytes, settings.max_body_bytes, metrics.busy.labels("body_bytes").inc
     )
-    metrics.body_bytes_held.set_function(lambda: budget.reserved)
+    metrics.registry.register(BodyCollector(budget))
     enqueuer = Enqueuer(settings.redis_url, settings.job_timeout_s, metrics.enqueue_latency.observe)
     return ReceiverState(
         settings=settings,
@@ -115,11 +123,6 @@ def handler_args(settings: Settings) -> dict[str, Any]:
     }
 
 
-async def _server_header(_: web.Request, response: web.StreamResponse) -> None:
-    # aiohttp's default names its version and Python's.
-    response.headers[hdrs.SERVER] = SERVER_NAME
-
-
 def create_app(settings: Settings) -> web.Application:
     """The receiver; raises ConfigError when the settings cannot work."""
     app = web.Application(
@@ -127,7 +130,6 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
         handler_args=handler_args(settings),
     )
-    app.on_response_prepare.append(_server_header)
     app[STATE] = build_state(settings)
     app[IN_FLIGHT] = InFlight()
     app.cleanup_ctx.append(_lifecycle)

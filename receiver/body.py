@@ -47,8 +47,10 @@ async def read_body(request: web.Request) -> bytes:
     # What the body will hold at most: its declared length, or (chunked, or compressed) the limit.
     st.budget.reserve(request, declared if declared is not None and not encoding else limit)
     await send_continue(request)
-    decoder = Decoder(encoding, limit, st.metrics.body_bytes_decoded.inc) if encoding else None
+    decoder = Decoder(encoding, limit, st.budget.count_decoded) if encoding else None
     try:
+        if request.content.is_eof():  # already here whole, as most callbacks are: no waiting
+            return _decoded(request, request.content.read_nowait(), limit, decoder)
         async with asyncio.timeout(st.settings.body_timeout_s):
             return await _read(request, limit, decoder)
     except TimeoutError as e:
@@ -63,15 +65,27 @@ async def read_body(request: web.Request) -> bytes:
 
 
 async def _read(request: web.Request, limit: int, decoder: Decoder | None) -> bytes:
-    counted = state(request).metrics.body_bytes_read.inc
+    budget = state(request).budget
     body = bytearray()
     received = 0
     async for chunk in request.content.iter_any():
         received += len(chunk)
-        counted(len(chunk))
+        budget.read_bytes += len(chunk)
         if received > limit:  # compressed or not, the sender may send no more than the limit
             raise too_large(limit)
         body += decoder.feed(chunk) if decoder else chunk
     if decoder:
         decoder.finish()
     return bytes(body)
+
+
+def _decoded(request: web.Request, raw: bytes, limit: int, decoder: Decoder | None) -> bytes:
+    """A body that had arrived whole before the handler asked for it."""
+    state(request).budget.read_bytes += len(raw)
+    if len(raw) > limit:
+        raise too_large(limit)
+    if decoder is None:
+        return raw
+    body = decoder.feed(raw)
+    decoder.finish()
+    return body

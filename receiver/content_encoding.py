@@ -28,7 +28,9 @@ def too_large(limit: int) -> PayloadTooLarge:
 
 def content_encoding(request: web.Request) -> str:
     """The body's one encoding, lower-case ("" for none); 415 for any other."""
-    values = request.headers.getall(hdrs.CONTENT_ENCODING, [])
+    if hdrs.CONTENT_ENCODING not in request.headers:
+        return ""
+    values = request.headers.getall(hdrs.CONTENT_ENCODING)
     encoding = ",".join(values).strip().lower()
     if encoding not in (*IDENTITY, *GZIP, DEFLATE):
         raise UnsupportedMediaType(

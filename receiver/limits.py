@@ -17,9 +17,6 @@ from aiohttp import web
 from shared.constants import LINGER_S, SERVER_NAME
 from shared.errors import Busy, ConfigError
 
-# Bytes of body a request holds in the budget (request key), released when it is answered.
-RESERVED = web.RequestKey("tuxhook_reserved_body_bytes", int)
-
 
 def _busy_answer() -> bytes:
     error = Busy("the receiver has as many connections open as it may; retry later")
@@ -64,7 +61,8 @@ class BusyProtocol(asyncio.Protocol):
 
 
 class BodyBudget:
-    """Bytes of request bodies being read or held, across every connection of the process."""
+    """Bytes of request bodies being read or held, across every connection of the process;
+    and, for /metrics, the bytes read and inflated so far."""
 
     def __init__(
         self, limit: int, max_body_bytes: int, on_refused: Callable[[], None] = lambda: None
@@ -76,7 +74,10 @@ class BodyBudget:
             )
         self.limit = limit
         self.reserved = 0
+        self.read_bytes = 0
+        self.decoded_bytes = 0
         self._on_refused = on_refused
+        self._held: dict[int, int] = {}  # by id() of the request that holds them
 
     def reserve(self, request: web.Request, size: int) -> None:
         """Hold `size` bytes for `request` until `release`; 503 busy if they do not fit."""
@@ -84,7 +85,12 @@ class BodyBudget:
             self._on_refused()
             raise Busy("the receiver holds as many request bodies as it may; retry later")
         self.reserved += size
-        request[RESERVED] = request.get(RESERVED, 0) + size
+        key = id(request)
+        self._held[key] = self._held.get(key, 0) + size
 
     def release(self, request: web.Request) -> None:
-        self.reserved -= request.pop(RESERVED, 0)
+        """Give back what `request` held, once it has been answered (nothing if it held none)."""
+        self.reserved -= self._held.pop(id(request), 0)
+
+    def count_decoded(self, size: int) -> None:
+        self.decoded_bytes += size

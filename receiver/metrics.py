@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from prometheus_client import (
     CollectorRegistry,
     Counter,
-    Gauge,
     Histogram,
     ProcessCollector,
     generate_latest,
@@ -30,6 +29,7 @@ from prometheus_client.metrics_core import (
 from redis import Redis
 from redis.exceptions import RedisError
 
+from receiver.limits import BodyBudget
 from shared.constants import ENQUEUE_LATENCY_BUCKETS_S, JOB_OUTCOMES, KINDS, QUEUE_NAMES
 from shared.job_metrics import JobSeries, read_series
 from shared.queue_status import QueueStatus, queue_status, workers_alive
@@ -61,16 +61,6 @@ class ReceiverMetrics:
             buckets=ENQUEUE_LATENCY_BUCKETS_S,
             registry=self.registry,
         )
-        self.body_bytes_read = Counter(
-            "tuxhook_body_bytes_read",
-            "Bytes of request bodies read, as sent (compressed or not), by handlers that read one.",
-            registry=self.registry,
-        )
-        self.body_bytes_decoded = Counter(
-            "tuxhook_body_bytes_decoded",
-            "Bytes that request bodies sent with a Content-Encoding inflated to.",
-            registry=self.registry,
-        )
         self.busy = Counter(
             "tuxhook_busy_refusals",
             "Requests and connections refused 503 busy, by the limit they met.",
@@ -79,11 +69,6 @@ class ReceiverMetrics:
         )
         for limit in BUSY_LIMITS:
             self.busy.labels(limit)
-        self.body_bytes_held = Gauge(
-            "tuxhook_body_bytes_held",
-            "Bytes of request bodies being read or held now (TUXHOOK_MAX_BUFFERED_BYTES caps it).",
-            registry=self.registry,
-        )
         # Zero series from the start, so that rate() has a baseline before the first callback.
         for kind in (*KINDS, UNKNOWN_KIND):
             for outcome in CALLBACK_OUTCOMES:
@@ -106,6 +91,35 @@ def callback_outcome(status: int, outcome: str) -> str:
     if outcome == "ok":
         return "accepted" if status == 202 else "duplicate"
     return "rejected" if status < 500 else "failed"
+
+
+class BodyCollector:
+    """The body budget's figures, read at scrape time: plain integers on the request path are
+    cheaper than prometheus_client's locked counters."""
+
+    def __init__(self, budget: BodyBudget) -> None:
+        self.budget = budget
+
+    def describe(self) -> list[Metric]:
+        return list(self.collect())
+
+    def collect(self) -> Iterator[Metric]:
+        budget = self.budget
+        yield GaugeMetricFamily(
+            "tuxhook_body_bytes_held",
+            "Bytes of request bodies being read or held now (TUXHOOK_MAX_BUFFERED_BYTES caps it).",
+            value=budget.reserved,
+        )
+        yield CounterMetricFamily(
+            "tuxhook_body_bytes_read",
+            "Bytes of request bodies read, as sent (compressed or not), by handlers that read one.",
+            value=budget.read_bytes,
+        )
+        yield CounterMetricFamily(
+            "tuxhook_body_bytes_decoded",
+            "Bytes that request bodies sent with a Content-Encoding inflated to.",
+            value=budget.decoded_bytes,
+        )
 
 
 class RedisCollector:

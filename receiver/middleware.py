@@ -9,12 +9,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import structlog
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from receiver.access import check_access
 from receiver.draining import IN_FLIGHT
 from receiver.metrics_http import observe_request
 from receiver.state import LOG_FIELDS, STATE
+from shared.constants import SERVER_NAME
 from shared.errors import (
     MethodNotAllowed,
     NotFound,
@@ -96,6 +97,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         # A body that stalled: the connection is dropped rather than kept for another request.
         response.force_close()
     response.headers["X-Request-ID"] = request_id
+    response.headers[hdrs.SERVER] = SERVER_NAME  # aiohttp's own names its and Python's versions
     request[OUTCOME] = outcome
     observe_request(request, response.status, outcome)
     log.info(

@@ -136,12 +136,16 @@ RESULTS: Final = ("pass", "fail", "error", "canceled")
 BUILD_STATUSES: Final = ("pass", "fail", "error")
 
 # The receiver's bounds on what its clients may hold (defaults of the TUXHOOK_* settings named
-# beside them; bench/exposure.py measured what they cost, docs/operations.md quotes it).
-# Connections one receiver process serves at once (TUXHOOK_MAX_CONNECTIONS); past it a new
-# connection is answered 503 busy and closed.
-MAX_CONNECTIONS: Final = 1000
+# beside them). bench/exposure.py measured a connection holding the largest head a request may
+# have at about 1 MiB of memory, an idle one at 5 KiB, and a 1 MiB body being read at 1.3 MiB
+# (docs/operations.md quotes the run).
+# Connections one receiver process serves at once (TUXHOOK_MAX_CONNECTIONS): at most about
+# 500 MiB of heads, and far more than the requests in flight at 6,000 callbacks/s (about 60).
+# Past it a new connection is answered 503 busy and closed.
+MAX_CONNECTIONS: Final = 512
 # Bytes of request bodies one receiver process reads at once, across all connections
-# (TUXHOOK_MAX_BUFFERED_BYTES): 64 bodies at the default 1 MiB limit. Past it, 503 busy.
+# (TUXHOOK_MAX_BUFFERED_BYTES): 64 bodies at the default 1 MiB limit, about 85 MiB of memory.
+# Past it, 503 busy.
 MAX_BUFFERED_BODY_BYTES: Final = 64 * 1024 * 1024
 # Seconds a connection has to send a whole request head, from its opening or from the end of
 # its previous answer; an idle keep-alive connection is closed after as long
