@@ -338,3 +338,12 @@ def test_caddy_keeps_metrics_off_the_internet_and_answers_json() -> None:
     ]
     assert refusal["status_code"] == 404
     assert json.loads(refusal["body"])["error"] == "not_found"
+
+
+def test_the_stacks_defaults_are_tuxhooks() -> None:
+    """Apart from what compose fixes to its containers, the stack runs tuxhook's own defaults."""
+    stack = Settings.from_env(service("receiver")["environment"])
+    fixed = {"redis_url", "database_url", "host", "port"}
+    for field in dataclasses.fields(Settings):
+        if field.name not in fixed:
+            assert getattr(stack, field.name) == getattr(Settings(), field.name), field.name

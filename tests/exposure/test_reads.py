@@ -4,15 +4,21 @@ read-only user cannot report; TUXHOOK_READ_ACCESS=open opens reads to anyone."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from structlog.testing import capture_logs
+
+from receiver.app import create_app
 from shared.constants import AUTH_REALM
+from shared.settings import Settings
 from tests.exposure.conftest import Exposed, Start
+from tests.support import users
 from tests.support.builders import callback, encode
 from tests.support.http import fetch
 from tests.support.refusals import check_error
 from tests.support.tokens import basic
-from tests.support.users import ALICE, READER
+from tests.support.users import ALICE, READER, users_toml
 
 READS = ["/v1/outcomes", "/v1/outcomes?kind=build", "/v1/outcomes/build/2QpE0aJbV", "/metrics"]
 WRONG_KEY = "wrong-0123456789-0123456789-0123456789-0123456789"
@@ -69,3 +75,26 @@ async def test_open_reads_need_no_credentials(start: Start) -> None:
     receiver = start(read_access="open")
     for path in ("/v1/outcomes", "/metrics"):
         assert (await fetch("GET", receiver.url + path)).status == 200, path
+
+
+@pytest.mark.parametrize(
+    ("users_in_file", "read_access", "warned"),
+    [
+        pytest.param((ALICE,), "users", True, id="closed-and-no-reader"),
+        pytest.param((ALICE, READER), "users", False, id="a-reader"),
+        pytest.param((ALICE,), "open", False, id="open"),
+    ],
+)
+def test_a_receiver_no_one_can_read_says_so(
+    settings_env: dict[str, str],
+    tmp_path: Path,
+    users_in_file: tuple[users.TestUser, ...],
+    read_access: str,
+    warned: bool,
+) -> None:
+    path = tmp_path / "users.toml"
+    path.write_text(users_toml(users_in_file), encoding="utf-8")
+    env = settings_env | {"TUXHOOK_USERS_FILE": str(path), "TUXHOOK_READ_ACCESS": read_access}
+    with capture_logs() as logs:
+        create_app(Settings.from_env(env))
+    assert ("no_reader" in [e["event"] for e in logs]) == warned
