@@ -4,7 +4,10 @@ Both get distinct signed callbacks over loopback from the same load generator, i
 rounds of the same run. Prints verified callbacks/s, p50/p99 latency and CPU per callback for
 each, and the ratio tuxhook/bare (target: at least 0.8).
 
-    python -m bench.intake [--rounds 3] [--duration 3] [--concurrency 64]
+    python -m bench.intake [--rounds 3] [--duration 3] [--concurrency 64] [--before REF]
+
+With --before REF, the receiver of that git ref (exported beside this checkout) is measured
+too, in the same rounds: what a change costs, against the same bare handler.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.bare_receiver import BARE_LIST
+from bench.exported import export, start_receiver_in
 from bench.load import (
     CALLBACKS_PER_S,
     LoadResult,
@@ -48,7 +52,15 @@ def start_tuxhook(env: dict[str, str], _: KeyPair, port: int, logs: Path) -> Pro
     return start_receiver(env, port, logs / "tuxhook.log")
 
 
-MODES: dict[str, Starter] = {"bare verify+LPUSH": start_bare, "tuxhook receiver": start_tuxhook}
+def start_exported(code: Path) -> Starter:
+    def start(env: dict[str, str], _: KeyPair, port: int, logs: Path) -> Process:
+        return start_receiver_in(code, env, port, logs / "exported.log")
+
+    return start
+
+
+BARE, TUXHOOK = "bare verify+LPUSH", "tuxhook receiver"
+MODES: dict[str, Starter] = {BARE: start_bare, TUXHOOK: start_tuxhook}
 
 
 def measure(start: Starter, args: argparse.Namespace, ctx: Loopback) -> LoadResult:
@@ -76,17 +88,25 @@ def report(results: dict[str, list[LoadResult]]) -> None:
     summary = {name: Summary.of(runs) for name, runs in results.items()}
     for name, m in summary.items():
         print(f"{name:<22}{m.columns}{m.cpu_ms:>11.3f}{m.note}")
-    bare, ours = (summary[name] for name in MODES)
-    print(f"ratio tuxhook/bare, callbacks/s: {ours.rate / bare.rate:.2f}  (target >= 0.80)")
-    print(f"ratio bare/tuxhook, CPU per callback: {bare.cpu_ms / ours.cpu_ms:.2f}")
+    bare = summary[BARE]
+    for name in (n for n in summary if n != BARE):
+        ours = summary[name]
+        print(f"ratio {name}/bare, callbacks/s: {ours.rate / bare.rate:.2f}  (target >= 0.80)")
+        print(f"ratio bare/{name}, CPU per callback: {bare.cpu_ms / ours.cpu_ms:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = load_arguments("python -m bench.intake", __doc__, 3.0).parse_args(argv)
+    parser = load_arguments("python -m bench.intake", __doc__, 3.0)
+    parser.add_argument("--before", help="git ref whose receiver to measure too")
+    args = parser.parse_args(argv)
     with loopback() as lb:
-        results: dict[str, list[LoadResult]] = {name: [] for name in MODES}
+        modes = dict(MODES)
+        if args.before:
+            code = export(args.before, lb.work / "before")
+            modes[f"{TUXHOOK} ({args.before})"] = start_exported(code)
+        results: dict[str, list[LoadResult]] = {name: [] for name in modes}
         for _ in range(args.rounds):
-            for name, start in MODES.items():
+            for name, start in modes.items():
                 results[name].append(measure(start, args, lb))
         report(results)
     return 0
