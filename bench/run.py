@@ -13,6 +13,7 @@ BENCHMARKS = (
     "bench.receivers",  # 1 receiver process vs 2 (reuse_port) vs gunicorn
     "bench.redis_fsync",  # the receiver with Redis appendfsync always vs everysec
     "bench.redis_stall",  # time to a 503 with Redis stalled (SIGSTOP) vs down
+    "bench.exposure",  # what an anonymous client costs a receiver, before issue 12 and after
 )
 
 
