@@ -64,13 +64,17 @@ def check_can_verify(settings: Settings) -> None:
 
 def build_authenticator(settings: Settings) -> Authenticator:
     config = load_users_file(settings.users_file) if settings.users_file else AuthConfig()
-    if settings.read_access == "users" and not any(READ in u.roles for u in config.users.values()):
+    return Authenticator(config, settings.keys_refetch_interval_s)
+
+
+def warn_if_no_one_reads(st: ReceiverState) -> None:
+    users = st.authenticator.config.users.values()
+    if st.settings.read_access == "users" and not any(READ in u.roles for u in users):
         log.warning(
             "no_reader",
             detail="reads are closed and no user has the read role: the outcome API, pages"
             " and /metrics answer 401 to everyone (docs/auth.md)",
         )
-    return Authenticator(config, settings.keys_refetch_interval_s)
 
 
 def build_state(settings: Settings) -> ReceiverState:
@@ -97,6 +101,7 @@ def build_state(settings: Settings) -> ReceiverState:
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     st = app[STATE]
+    warn_if_no_one_reads(st)
     await st.keyring.start()
     await st.authenticator.start()
     await report_durability(st.enqueuer.redis)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from receiver.app import create_app
 from shared.constants import AUTH_REALM
 from shared.settings import Settings
+from tests.conftest import serve
 from tests.exposure.conftest import Exposed, Start
 from tests.support import users
 from tests.support.builders import callback, encode
@@ -85,7 +85,7 @@ async def test_open_reads_need_no_credentials(start: Start) -> None:
         pytest.param((ALICE,), "open", False, id="open"),
     ],
 )
-def test_a_receiver_no_one_can_read_says_so(
+async def test_a_receiver_no_one_can_read_says_so(
     settings_env: dict[str, str],
     tmp_path: Path,
     users_in_file: tuple[users.TestUser, ...],
@@ -96,5 +96,6 @@ def test_a_receiver_no_one_can_read_says_so(
     path.write_text(users_toml(users_in_file), encoding="utf-8")
     env = settings_env | {"TUXHOOK_USERS_FILE": str(path), "TUXHOOK_READ_ACCESS": read_access}
     with capture_logs() as logs:
-        create_app(Settings.from_env(env))
+        server = await serve(Settings.from_env(env))
+        await server.close()
     assert ("no_reader" in [e["event"] for e in logs]) == warned
