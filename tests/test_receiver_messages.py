@@ -19,7 +19,7 @@ from tests.support.database import POSTGRES_SERVER_URL, create_database, drop_da
 from tests.support.keys import KeyPair
 from tests.support.processes import Process, run_tuxhook, start_receiver
 from tests.support.redis_server import free_port
-from tests.support.users import users_toml
+from tests.support.users import read_headers, users_toml
 
 UPGRADE = "run `tuxhook db upgrade`"
 
@@ -88,9 +88,9 @@ def test_a_store_not_migrated_says_what_to_run_in_the_answer_and_the_log(
     receiver = start_receiver(env, port, tmp_path / "receiver.log")
     try:
         outcomes = f"http://127.0.0.1:{port}/v1/outcomes"
-        before = request(outcomes)
+        before = request(outcomes, headers=read_headers())
         assert run_tuxhook(env, "db", "upgrade").returncode == 0
-        after = request(outcomes)
+        after = request(outcomes, headers=read_headers())
     finally:
         receiver.stop()
     assert before == (

@@ -48,7 +48,7 @@ def test_values_are_parsed() -> None:
         ({"TUXHOOK_REDIS_URL": "localhost:6379"}, "expected a URL like redis://127.0.0.1:6379/0"),
         ({"TUXHOOK_DATABASE_URL": "sqlite:x.db"}, "not the URL of a store tuxhook supports"),
         ({"TUXHOOK_DATABASE_URL": "postgresql+psycopg2://h/d"}, "postgresql\\+psycopg2:// is not"),
-        ({"TUXHOOK_READ_ACCESS": "anyone"}, "'anyone' is not a read access mode; expected users or open"),
+        ({"TUXHOOK_READ_ACCESS": "anyone"}, "'anyone' is not a read access mode; expected users"),
         ({"TUXHOOK_READ_ACCESS": "Open"}, "TUXHOOK_READ_ACCESS: 'Open' is not a read access mode"),
         ({"TUXHOOK_HEADER_TIMEOUT": "0"}, "TUXHOOK_HEADER_TIMEOUT: '0' is not a positive number"),
         ({"TUXHOOK_BODY_TIMEOUT": "soon"}, "TUXHOOK_BODY_TIMEOUT: 'soon' is not a positive number"),

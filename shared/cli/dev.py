@@ -150,14 +150,14 @@ def announce(url: str, demo: bool) -> None:
 
 def run(supervisor: Supervisor, settings: Settings) -> int:
     env, demo = child_environment(settings)
-    if open_reads_on_loopback(env, settings.host):
-        say(f"reads need no credentials on {settings.host} (TUXHOOK_READ_ACCESS=open)")
     VAR.mkdir(exist_ok=True)
     if demo:
         say(
             f"no keys or users file configured: verifying with the demo key and user in"
             f" {shown(DEMO)}, which are published (anyone can sign with them)"
         )
+    if open_reads_on_loopback(env, settings.host):
+        say(f"reads need no credentials on {settings.host} (TUXHOOK_READ_ACCESS=open)")
     if not redis_answers(settings.redis_url):
         start_local_redis(settings.redis_url, supervisor)
     if supervisor.run("tuxhook db upgrade", _tuxhook("db", "upgrade"), env) != 0:
