@@ -9,16 +9,26 @@ PYTEST_ARGS ?=
 # PostgreSQL for the storage tests; each run creates and drops its own database there.
 export TEST_POSTGRES_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 
-.PHONY: run venv system-deps check format format-check lint types test soak bench clean
+# The locks (docs/dependencies.md): what the image runs, and that plus the tools, which the venv,
+# and so CI, installs. `make lock` regenerates them from pyproject.toml with uv.
+RUNTIME_LOCK := requirements/runtime.txt
+DEV_LOCK := requirements/dev.txt
+DASHBOARD_LOCK := requirements/dashboard.txt
+UV_VERSION := 0.13.10
+LOCK_ARGS ?=
+
+.PHONY: run venv system-deps lock check format format-check lint types test soak bench clean
 
 run: venv system-deps
 	$(BIN)/tuxhook dev
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Exactly the locked versions, each checked against its hash; then tuxhook itself, editable.
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
 # Debian packages the tests drive: a real redis-server, and docker-compose to validate the stack.
@@ -31,6 +41,23 @@ system-deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+
+# Resolves pyproject.toml's ranges for Python 3.11 on every platform, keeping each version the
+# locks already hold unless a range excludes it: `make lock LOCK_ARGS=--upgrade` upgrades
+# everything, LOCK_ARGS='--upgrade-package aiohttp' one package. The dev and dashboard locks are
+# constrained by the runtime lock, so that all three agree on what they share.
+UV := $(BIN)/uv
+COMPILE = $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock' $(LOCK_ARGS)
+
+$(UV):
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+lock: $(UV)
+	$(COMPILE) pyproject.toml -o $(RUNTIME_LOCK)
+	$(COMPILE) pyproject.toml --extra dev -c $(RUNTIME_LOCK) -o $(DEV_LOCK)
+	$(COMPILE) requirements/dashboard.in -c $(RUNTIME_LOCK) -o $(DASHBOARD_LOCK)
 
 # Everything CI runs: format, lint, types, the tests, then the bounded soak variants.
 check: venv system-deps format-check lint types test soak
