@@ -17,17 +17,24 @@ DASHBOARD_LOCK := requirements/dashboard.txt
 UV_VERSION := 0.13.10
 LOCK_ARGS ?=
 
-.PHONY: run venv system-deps lock check format format-check lint types test soak bench clean
+.PHONY: run venv system-deps lock check format format-check lint types test coverage soak \
+	bench clean
 
 run: venv system-deps
 	$(BIN)/tuxhook dev
 
 venv: $(STAMP)
 
-# Exactly the locked versions, each checked against its hash; then tuxhook itself, editable.
-$(STAMP): pyproject.toml $(DEV_LOCK)
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+# Exactly the locked versions, each checked against its hash, in a venv made anew whenever the
+# lock changes (so that nothing it no longer lists stays); then tuxhook itself, editable.
+LOCKED := $(VENV)/.locked
+$(LOCKED): $(DEV_LOCK)
+	if [ -f $(VENV)/pyvenv.cfg ]; then rm -rf $(VENV); fi
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes -r $(DEV_LOCK)
+	touch $@
+
+$(STAMP): $(LOCKED) pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
@@ -59,8 +66,10 @@ lock: $(UV)
 	$(COMPILE) pyproject.toml --extra dev -c $(RUNTIME_LOCK) -o $(DEV_LOCK)
 	$(COMPILE) requirements/dashboard.in -c $(RUNTIME_LOCK) -o $(DASHBOARD_LOCK)
 
-# Everything CI runs: format, lint, types, the tests, then the bounded soak variants.
-check: venv system-deps format-check lint types test soak
+# Everything CI runs, each part timed: format, lint, types, the tests with their coverage
+# floor, then the bounded soak variants.
+check:
+	@MAKE='$(MAKE)' .ci/parts venv system-deps format-check lint types test coverage soak
 
 format:
 	$(BIN)/ruff format .
@@ -74,8 +83,17 @@ lint: venv
 types: venv
 	$(BIN)/mypy
 
+# Under coverage, the processes the tests start included ([tool.coverage.run] in pyproject).
+# One data file name for all of them, wherever their working directory.
+test coverage: export COVERAGE_FILE := $(CURDIR)/.coverage
 test: venv system-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/coverage erase
+	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+
+# The branch coverage of the last `make test`, all processes combined; fails under the floor.
+coverage: venv
+	$(BIN)/coverage combine --quiet
+	$(BIN)/coverage report
 
 # The long fault variants (tests marked soak, production timings), which print what they
 # measured (-rP); each is bounded by its own waits and by pytest's per-test timeout, and the
@@ -88,4 +106,4 @@ bench: venv system-deps
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .coverage .coverage.*

@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from hypothesis import settings as hypothesis_settings
 from redis import Redis
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,7 +25,12 @@ from tests.support.database import (
     truncate,
 )
 from tests.support.keys import KeyPair, make_key_pair
+from tests.support.properties import register_profiles
 from tests.support.redis_server import RedisServer
+
+# Fixed, derandomized examples; `--hypothesis-profile=soak` (make soak) loads another after this.
+register_profiles()
+hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
