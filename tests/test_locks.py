@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+
+from shared.rq_contract import RQ_VERSION, minor
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCKS = ROOT / "requirements"
@@ -66,3 +69,13 @@ def test_what_a_lock_shares_with_the_runtime_lock_is_the_same(lock: str) -> None
     }
     if lock == "dev.txt":  # the venv, and so the tests, run everything the image runs
         assert runtime.keys() <= other.keys()
+
+
+def test_rq_is_the_release_the_start_up_check_expects() -> None:
+    """pyproject.toml's range, the locks and shared/rq_contract.py name one RQ minor release:
+    the contract tests' (docs/upgrading-rq.md)."""
+    major, minor_number = RQ_VERSION.split(".")
+    [rq] = [r for r in project()["runtime.txt"] if canonicalize_name(r.name) == "rq"]
+    assert rq.specifier == SpecifierSet(f">={RQ_VERSION},<{major}.{int(minor_number) + 1}")
+    for lock in ("runtime.txt", "dev.txt", "dashboard.txt"):
+        assert minor(pins(lock)["rq"][0]) == RQ_VERSION, lock
