@@ -83,12 +83,15 @@ lint: venv
 types: venv
 	$(BIN)/mypy
 
-# Under coverage, the processes the tests start included ([tool.coverage.run] in pyproject).
-# One data file name for all of them, wherever their working directory.
+# Under coverage, the processes the tests start included ([tool.coverage.run] in pyproject),
+# with one data file name for all of them, wherever their working directory. The suite mostly
+# waits for the processes it starts, so pytest-xdist runs it in PYTEST_PROCESSES processes,
+# the fault tests one at a time in one of them (tests/conftest.py); 0 runs it in this one.
+PYTEST_PROCESSES ?= 2
 test coverage: export COVERAGE_FILE := $(CURDIR)/.coverage
 test: venv system-deps
 	$(BIN)/coverage erase
-	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/coverage run -m pytest -n $(PYTEST_PROCESSES) --dist loadgroup $(PYTEST_ARGS)
 
 # The branch coverage of the last `make test`, all processes combined; fails under the floor.
 coverage: venv
@@ -96,11 +99,13 @@ coverage: venv
 	$(BIN)/coverage report
 
 # The long fault variants (tests marked soak, production timings), which print what they
-# measured (-rP); each is bounded by its own waits and by pytest's per-test timeout, and the
-# whole run by SOAK_TIMEOUT seconds.
+# measured (-rP), one at a time; beside them, the property tests again, with ten times the
+# examples from a random seed (tests/support/properties.py). Each test is bounded by its own
+# waits and by pytest's per-test timeout, and the whole run by SOAK_TIMEOUT seconds.
 SOAK_TIMEOUT ?= 900
 soak: venv system-deps
-	timeout $(SOAK_TIMEOUT) $(BIN)/pytest -m soak -raP $(PYTEST_ARGS)
+	timeout $(SOAK_TIMEOUT) $(BIN)/pytest -m 'soak or hypothesis' --hypothesis-profile=soak \
+		-n 2 --dist loadgroup -raP $(PYTEST_ARGS)
 
 bench: venv system-deps
 	$(BIN)/python -m bench.run

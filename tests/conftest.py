@@ -32,6 +32,18 @@ from tests.support.redis_server import RedisServer
 register_profiles()
 hypothesis_settings.load_profile("ci")
 
+FAULTS = Path(__file__).parent / "faults"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist (`make test` runs `-n 2 --dist loadgroup`), the fault tests run one at
+    a time, in one process, beside the other tests: each starts several processes and bursts
+    of callbacks, kills something and bounds how long the rest takes to recover; two at once
+    would each slow the other down."""
+    for item in items:
+        if item.path.is_relative_to(FAULTS):
+            item.add_marker(pytest.mark.xdist_group("faults"))
+
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
