@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from hypothesis import settings as hypothesis_settings
 from redis import Redis
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,8 +25,25 @@ from tests.support.database import (
     truncate,
 )
 from tests.support.keys import KeyPair, make_key_pair
+from tests.support.properties import register_profiles
 from tests.support.redis_server import RedisServer
 from tests.support.users import READER
+
+# Fixed, derandomized examples; `--hypothesis-profile=soak` (make soak) loads another after this.
+register_profiles()
+hypothesis_settings.load_profile("ci")
+
+FAULTS = Path(__file__).parent / "faults"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist (`make test` runs `-n 2 --dist loadgroup`), the fault tests run one at
+    a time, in one process, beside the other tests: each starts several processes and bursts
+    of callbacks, kills something and bounds how long the rest takes to recover; two at once
+    would each slow the other down."""
+    for item in items:
+        if item.path.is_relative_to(FAULTS):
+            item.add_marker(pytest.mark.xdist_group("faults"))
 
 
 @pytest.fixture(scope="session")

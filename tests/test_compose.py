@@ -145,9 +145,38 @@ def test_image_is_slim_and_runs_as_a_user() -> None:
     assert any("useradd" in line and "tuxhook" in line for line in stages["base"])
 
 
-def test_dockerignore_sends_only_the_package() -> None:
+def test_image_installs_from_the_locks() -> None:
+    """The image runs the versions CI tested: every dependency from a lock, checked against its
+    hashes, and the package itself without resolving anything."""
+    stages = dockerfile_stages()
+    runs = {
+        name: [ln for ln in lines if ln.startswith("RUN pip install")]
+        for name, lines in stages.items()
+    }
+    assert runs["base"] == [
+        "RUN pip install --require-hashes -r /tmp/runtime.txt && rm /tmp/runtime.txt",
+        "RUN pip install --no-deps /tmp/wheels/*.whl && rm -rf /tmp/wheels",
+    ]
+    assert "COPY requirements/runtime.txt /tmp/runtime.txt" in stages["base"]
+    assert runs["dashboard"] == [
+        "RUN pip install --require-hashes -r /tmp/dashboard.txt && rm /tmp/dashboard.txt"
+    ]
+    assert "COPY requirements/dashboard.txt /tmp/dashboard.txt" in stages["dashboard"]
+    assert runs["tuxhook"] == []
+    assert any("pip wheel --no-deps" in line for line in stages["build"])
+
+
+def test_dockerignore_sends_only_the_package_and_its_locks() -> None:
     kept = [ln for ln in (ROOT / ".dockerignore").read_text().splitlines() if ln.startswith("!")]
-    assert sorted(kept) == ["!README.md", "!pyproject.toml", "!receiver/", "!shared/", "!worker/"]
+    assert sorted(kept) == [
+        "!README.md",
+        "!pyproject.toml",
+        "!receiver/",
+        "!requirements/dashboard.txt",
+        "!requirements/runtime.txt",
+        "!shared/",
+        "!worker/",
+    ]
 
 
 def test_docs_list_every_setting() -> None:

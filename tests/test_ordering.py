@@ -19,6 +19,7 @@ from shared.identity import body_digest
 from shared.jobs import Delivery
 from shared.timestamps import as_utc
 from tests.support.builders import callback, encode, new_uid
+from tests.support.properties import examples
 from worker.outcome import update_from_job
 from worker.store import save
 
@@ -50,7 +51,7 @@ def delivery(uid: str, p: Progress) -> Delivery:
     return Delivery("plan", uid, body_digest(body), body.decode(), BASE.isoformat(), "key:x")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(progresses, min_size=1, max_size=6, unique_by=advance), st.randoms())
 def test_any_arrival_order_ends_on_the_most_advanced(
     arrivals: list[Progress], rng: random.Random

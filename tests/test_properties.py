@@ -20,6 +20,7 @@ from tests.conftest import Receiver
 from tests.support import strategies as hs
 from tests.support.builders import encode
 from tests.support.keys import KeyPair
+from tests.support.properties import examples
 from tests.support.queues import delivery_of, queued_count, queued_jobs
 from tests.support.refusals import CALLBACK
 from tests.support.signatures import b64url
@@ -27,9 +28,11 @@ from tests.support.signatures import b64url
 # One receiver (a function-scoped fixture) serves every example of a test, which is safe
 # because each example flushes Redis itself before it posts.
 OVER_HTTP = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(300),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-IN_PROCESS = settings(max_examples=400, deadline=None)
+IN_PROCESS = settings(max_examples=examples(400), deadline=None)
 
 Headers = list[tuple[str, str]]
 
@@ -117,7 +120,7 @@ async def test_random_requests_never_5xx_and_queue_only_valid_signed_callbacks(
             assert set(answer) == {"error", "message"} and answer["message"], answer
 
 
-@settings(OVER_HTTP, max_examples=150)
+@settings(OVER_HTTP, max_examples=examples(150))
 @given(
     kind=st.sampled_from(KINDS),
     uid=hs.UIDS,

@@ -14,7 +14,7 @@ from redis import Redis
 from shared.constants import QUEUE_NAMES
 from shared.queue_status import status
 from tests.support.cli import one_line_error, run_cli
-from tests.support.jobs import SLEEP, enqueue, failed_jobs, queue
+from tests.support.jobs import BLOCK, RELEASE_KEY, enqueue, failed_jobs, queue
 from tests.support.processes import Process, child_env
 from tests.support.redis_server import free_port
 
@@ -67,7 +67,9 @@ def test_status_counts_queued_failed_and_scheduled_jobs(
 def test_status_shows_a_busy_worker_and_its_job(
     settings_env: dict[str, str], redis_client: Redis, tmp_path: Path
 ) -> None:
-    job = enqueue(redis_client, "oebuild", SLEEP, kwargs={"seconds": 3})
+    job = enqueue(
+        redis_client, "oebuild", BLOCK, kwargs={"redis_url": settings_env["TUXHOOK_REDIS_URL"]}
+    )
     rq_worker = [sys.executable, "-m", "rq.cli", "worker", "--burst", "--name", "busy-1"]
     rq_worker += ["--url", settings_env["TUXHOOK_REDIS_URL"], "--serializer", "json", "oebuild"]
     worker = Process(rq_worker, child_env(settings_env), tmp_path / "rq-worker.log")
@@ -79,6 +81,7 @@ def test_status_shows_a_busy_worker_and_its_job(
         assert shown["last_heartbeat"]
         assert by_queue(doc)["oebuild"]["queued"] == 0
     finally:
+        redis_client.set(RELEASE_KEY, 1)
         worker.stop()
 
 

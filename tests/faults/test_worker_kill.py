@@ -10,6 +10,7 @@ the exception handlers with AbandonedJobError, then retries it if it has retries
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +34,9 @@ from tests.support.queues import (
     busy_worker_job,
     expire_started,
     failed_job_ids,
+    make_scheduled_due,
     scheduled_job_ids,
+    scheduled_times,
     scheduler_locked,
     started_job_ids,
 )
@@ -54,13 +57,21 @@ def test_an_abandoned_job_is_retried_not_failed(settings: Settings, redis_client
     """What a live worker's maintenance does with a job whose worker died: retry it after its
     Retry's first interval. (tuxhook's exception handler used to fail it as permanent.)"""
     job = started_then_abandoned(settings, redis_client)
+    before = time.time()
     drain(settings, redis_client)  # maintenance: handlers, then the retry is scheduled
-    assert job.id in scheduled_job_ids(redis_client)
-    time.sleep(RETRY_INTERVALS_S[0] + 0.1)
+    after = time.time()
+    # Due its first interval after maintenance found it (RQ keeps whole seconds) ...
+    due = scheduled_times(redis_client)
+    assert list(due) == [job.id]
+    first = RETRY_INTERVALS_S[0]
+    assert math.floor(before + first) <= due[job.id] <= math.floor(after + first)
+    # ... and made due now, rather than waited for: the scheduler reads the clock.
+    assert make_scheduled_due(redis_client) == 1
     drain(settings, redis_client)  # the scheduler queues the retry, which runs
     job = Job.fetch(job.id, connection=redis_client, serializer=JSONSerializer)
     assert (job.get_status(), job.retries_left) == (JobStatus.FINISHED, len(RETRY_INTERVALS_S) - 1)
     assert failed_job_ids(redis_client) == set()
+    assert scheduled_times(redis_client) == {}
 
 
 def started_then_abandoned(settings: Settings, redis: Redis) -> Job:

@@ -26,6 +26,10 @@ LOCKED_AFTER_SIGTERM_S = 2.0
 # Seconds a job may wait for the lock: well beyond that, so the wait does not fail the job.
 LOCK_TIMEOUT_S = "15"
 EXIT_TIMEOUT_S = 20.0  # seconds for the worker to exit once the lock is released
+# The cold stop's job waits for the lock too, and SQLite's wait is in C, where no signal handler
+# runs: the second SIGTERM takes effect when the wait ends, this many seconds after it began
+# (2 s after it began, both SIGTERMs were sent). PostgreSQL's wait is interrupted at once.
+COLD_LOCK_TIMEOUT_S = 5.0
 
 
 def queues(redis: Redis) -> list[Queue]:
@@ -98,7 +102,7 @@ async def test_a_cold_stop_leaves_the_interrupted_job_to_be_retried(
     tmp_path: Path,
 ) -> None:
     """A second SIGTERM interrupts the job: it is scheduled for a retry, not failed for good."""
-    env = settings_env | {"TUXHOOK_DATABASE_LOCK_TIMEOUT": LOCK_TIMEOUT_S}
+    env = settings_env | {"TUXHOOK_DATABASE_LOCK_TIMEOUT": str(COLD_LOCK_TIMEOUT_S)}
     doc = callback("build")
     jid = job_id_of(doc)
     worker = start_worker(env, tmp_path / "worker.log")
@@ -109,7 +113,7 @@ async def test_a_cold_stop_leaves_the_interrupted_job_to_be_retried(
             worker.signal(signal.SIGTERM)
             time.sleep(1.5)  # RQ takes a second SIGTERM within a second as a double-press
             worker.signal(signal.SIGTERM)
-            worker.wait(EXIT_TIMEOUT_S)
+            worker.wait(COLD_LOCK_TIMEOUT_S + EXIT_TIMEOUT_S)
     finally:
         worker.stop()
     queue = Queue("build", connection=redis_client, serializer=JSONSerializer)

@@ -16,7 +16,9 @@ from tests.support.builders import new_uid
 
 FAIL = "tests.support.jobs.fail"
 SUCCEED = "tests.support.jobs.succeed"
-SLEEP = "tests.support.jobs.sleep"
+BLOCK = "tests.support.jobs.block"
+RELEASE_KEY = "tests:release"  # block() returns once this key exists
+BLOCK_BOUND_S = 60.0  # seconds block() waits at most, so that a failed test leaves no hung job
 
 
 def fail(**_: Any) -> None:
@@ -27,8 +29,15 @@ def succeed(**_: Any) -> str:
     return "ok"
 
 
-def sleep(seconds: float) -> None:
-    time.sleep(seconds)
+def block(redis_url: str) -> None:
+    """Stay busy until the test sets RELEASE_KEY: a worker is busy for as long as it looks."""
+    redis = Redis.from_url(redis_url)
+    try:
+        deadline = time.monotonic() + BLOCK_BOUND_S
+        while not redis.exists(RELEASE_KEY) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        redis.close()
 
 
 def queue(redis: Redis, name: str) -> Queue:

@@ -56,13 +56,18 @@ class Process:
         return self.popen.wait(timeout=timeout)
 
     def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM; SIGKILL to the whole tree if it has not exited within `timeout`. No process
+        of a test's may outlive it: an orphaned pool member would take the next test's jobs."""
         if self.popen.poll() is None:
+            tree = descendants(self.popen.pid)
             self.popen.terminate()
             try:
                 self.popen.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(timeout=5)
+                self.kill_tree()
+            for pid in tree:  # any left behind by a parent that exited
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         self._log.close()
         return self.popen.returncode
 

@@ -60,6 +60,33 @@ def scheduled_job_ids(redis: Redis) -> set[str]:
     return {jid for q in _queues(redis) for jid in q.scheduled_job_registry.get_job_ids()}
 
 
+def _scheduled(redis: Redis, q: Queue) -> list[tuple[bytes, float]]:
+    """The scheduled registry's entries and their scores (due times)."""
+    return cast(
+        list[tuple[bytes, float]],
+        redis.zrange(q.scheduled_job_registry.key, 0, -1, withscores=True),
+    )
+
+
+def scheduled_times(redis: Redis) -> dict[str, int]:
+    """When each scheduled job is due, in whole Unix seconds, as RQ's scheduler reads it."""
+    return {
+        entry.decode(): int(score) for q in _queues(redis) for entry, score in _scheduled(redis, q)
+    }
+
+
+def make_scheduled_due(redis: Redis) -> int:
+    """Make every scheduled job due now, rather than wait for its time: the next scheduler pass
+    queues them. Returns how many there were."""
+    count = 0
+    for q in _queues(redis):
+        entries = [entry for entry, _ in _scheduled(redis, q)]
+        if entries:
+            redis.zadd(q.scheduled_job_registry.key, dict.fromkeys(entries, 1), xx=True)
+        count += len(entries)
+    return count
+
+
 def expire_started(redis: Redis) -> int:
     """Make every started job's execution look expired, as if its worker's heartbeat had run
     out: the next maintenance treats them as abandoned. Returns how many there were."""

@@ -14,7 +14,8 @@ from pathlib import Path
 from redis import Redis
 from redis.exceptions import RedisError
 
-START_TIMEOUT_S = 10.0  # seconds for redis-server to answer PING
+START_TIMEOUT_S = 10.0  # seconds for redis-server to answer
+START_ATTEMPTS = 3  # ports tried before giving up
 
 
 def free_port() -> int:
@@ -39,6 +40,8 @@ class RedisServer:
         self.appendonly = appendonly
         self.appendfsync = appendfsync
         self.port = port or free_port()
+        # A given port, or one this server ran on, is kept: its clients know it.
+        self.port_kept = bool(port)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -54,22 +57,41 @@ class RedisServer:
         ]  # fmt: skip
 
     def start(self) -> None:
+        """Start redis-server; on a port of its own choosing, another if that one was taken
+        meanwhile (by a test run beside this one). A restart keeps the port its clients use."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        with (self.directory / "redis.log").open("ab") as log:
-            self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
-        self.wait_ready()
+        for _ in range(START_ATTEMPTS):
+            with (self.directory / "redis.log").open("ab") as log:
+                self.process = subprocess.Popen(
+                    self.command(), stdout=log, stderr=subprocess.STDOUT
+                )
+            if self.wait_ready():
+                self.port_kept = True
+                return
+            if self.port_kept:
+                break
+            self.port = free_port()
+        raise RuntimeError(f"redis-server did not start: {self.directory / 'redis.log'}")
 
-    def wait_ready(self) -> None:
+    def wait_ready(self) -> bool:
+        """True once this process answers PING on the port: a server of another process
+        there (the port was taken) must not pass for it. False if this one exited."""
+        assert self.process is not None
         client = Redis(port=self.port, socket_connect_timeout=0.2)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            try:
-                if client.ping():
-                    client.close()
-                    return
-            except RedisError:
+        try:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while time.monotonic() < deadline and self.process.poll() is None:
+                try:
+                    if client.info("server")["process_id"] == self.process.pid:
+                        return True
+                except RedisError:
+                    pass
                 time.sleep(0.05)
-        raise RuntimeError(f"redis-server on port {self.port} did not start")
+        finally:
+            client.close()
+        if self.process.poll() is None:
+            raise RuntimeError(f"redis-server on port {self.port} did not answer")
+        return False
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
