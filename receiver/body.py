@@ -25,14 +25,22 @@ def check_media_type(request: web.Request) -> None:
     """JSON or nothing: a sender that states another type gets 415."""
     if "Content-Type" not in request.headers:
         return
-    mime = request.content_type
+    mime, charset = _parsed_media_type(request)
     if mime != "application/json" and not (
         mime.startswith("application/") and mime.endswith("+json")
     ):
         raise UnsupportedMediaType(f"Content-Type must be application/json, not {mime[:64]!r}")
-    charset = request.charset
     if charset is not None and charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
         raise UnsupportedMediaType(f"JSON must be UTF-8, not charset {charset[:32]!r}")
+
+
+def _parsed_media_type(request: web.Request) -> tuple[str, str | None]:
+    # aiohttp's parser of the header fails on some values (`;0*` raises IndexError, and its
+    # charset an AssertionError): a header that cannot be read is the sender's error, not ours.
+    try:
+        return request.content_type, request.charset
+    except (ValueError, IndexError, AssertionError) as e:
+        raise UnsupportedMediaType("Content-Type could not be parsed as a media type") from e
 
 
 async def read_body(request: web.Request) -> bytes:
