@@ -1,4 +1,7 @@
-"""Reading outcomes back: one by (kind, uid), or a filtered page, most recently updated first."""
+"""Reading outcomes back: one by (kind, uid), or a filtered page, most recently updated first.
+
+A test's per-case results (`cases`) are on the test's own outcome only: lists leave them out,
+as they leave out payloads."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, and_, or_, select
 
+from shared.db.cases import cases_of
 from shared.db.schema import outcomes, test_results
 from shared.errors import InvalidParameter
 from shared.timestamps import as_utc, iso, parse_time
@@ -138,8 +142,10 @@ def get_outcome(conn: Connection, kind: str, uid: str) -> dict[str, Any] | None:
     row = conn.execute(select(outcomes).where(c.kind == kind, c.uid == uid)).one_or_none()
     if row is None:
         return None
-    results = _results(conn, _test_ids([row])).get(row.id, {})
-    return {**render(row, results), "payload": json.loads(row.payload)}
+    shown = render(row, _results(conn, _test_ids([row])).get(row.id, {}))
+    if row.kind == "test":
+        shown["cases"] = cases_of(conn, row.id)
+    return {**shown, "payload": json.loads(row.payload)}
 
 
 def list_outcomes(
