@@ -99,22 +99,46 @@ def _app(api: TuxSuiteAPI) -> web.Application:
     return app
 
 
+class _Server:
+    """The stand-in's event loop, run in its thread from set-up to clean-up, so that it can be
+    started from synchronous code and from inside another loop alike."""
+
+    def __init__(self, api: TuxSuiteAPI) -> None:
+        self.api = api
+        self.ready = threading.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stopped: asyncio.Event | None = None
+
+    def run(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        self.loop, self.stopped = asyncio.get_running_loop(), asyncio.Event()
+        runner = web.AppRunner(_app(self.api), handle_signals=False)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            host, port = runner.addresses[0][:2]
+            self.api.url = f"http://{host}:{port}"
+            self.ready.set()
+            await self.stopped.wait()
+        finally:
+            await runner.cleanup()
+
+    def stop(self) -> None:
+        if self.loop is not None and self.stopped is not None:
+            self.loop.call_soon_threadsafe(self.stopped.set)
+
+
 @contextmanager
 def tuxsuite_api() -> Iterator[TuxSuiteAPI]:
     api = TuxSuiteAPI()
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(_app(api), handle_signals=False)
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    host, port = runner.addresses[0][:2]
-    api.url = f"http://{host}:{port}"
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    server = _Server(api)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
+        assert server.ready.wait(timeout=10), "the stand-in of TuxSuite's API did not start"
         yield api
     finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
+        server.stop()
+        thread.join(timeout=10)
