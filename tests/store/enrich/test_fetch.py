@@ -21,7 +21,7 @@ from tests.store.enrich.conftest import TOKEN, Runs
 from tests.support.api import post_document
 from tests.support.builders import callback
 from tests.support.database import engine_for
-from tests.support.jobs import queue
+from tests.support.jobs import fetch, queue
 from tests.support.keys import KeyPair
 from tests.support.queues import failed_job_ids, make_scheduled_due, scheduled_job_ids
 from tests.support.redis_server import free_port
@@ -32,6 +32,7 @@ from tests.support.tuxsuite_api import (
     results,
 )
 from tests.support.workers import drain
+from worker.enrich import ENRICH_RETRY
 
 FIFTY_MB = 50 * 1000 * 1000
 
@@ -217,4 +218,67 @@ async def test_without_the_setting_nothing_is_queued(
     assert queue(redis_client, ENRICH_QUEUE).count == 0
     assert len(queue(redis_client, ENRICH_QUEUE).finished_job_registry) == 0
     assert await runs.cases(uid) is None
+    assert api.requests == []
+
+
+async def test_a_project_that_is_not_group_slash_project_is_recorded(
+    runs: Runs, api: TuxSuiteAPI, uid: str
+) -> None:
+    await runs.deliver(callback("test", uid, state="finished", project="lkft"))
+    refused = "the test's project 'lkft' is not GROUP/PROJECT"
+    assert await runs.cases(uid) == unavailable(refused)
+    assert api.requests == []
+
+
+async def test_a_stale_finished_delivery_queues_no_fetch(
+    runs: Runs, api: TuxSuiteAPI, uid: str
+) -> None:
+    api.answer(uid, results(ANSWERED))
+    later = callback("test", uid, state="finished", finished_time="2024-05-01T10:09:30")
+    earlier = {**later, "status": {**later["status"], "finished_time": "2024-05-01T10:05:00"}}
+    await runs.deliver(later)
+    await runs.deliver(earlier)  # loses to the later one: only counted
+    assert api.fetches(uid) == 1
+
+
+FAILED_JOBS = {
+    "unknown-test": ({"uid": "NoSuchTest"}, "there is no test outcome with uid 'NoSuchTest'"),
+    "no-uid": ({}, "the enrich job does not name a test uid"),
+}
+
+
+@pytest.mark.parametrize("job", FAILED_JOBS.values(), ids=FAILED_JOBS.keys())
+def test_a_fetch_that_cannot_be_made_fails_at_once(
+    settings: Settings, redis_client: Redis, job: tuple[dict[str, Any], str]
+) -> None:
+    queued = queue(redis_client, ENRICH_QUEUE).enqueue_call(
+        ENRICH_HANDLER_PATH, kwargs={"test": job[0]}, retry=ENRICH_RETRY
+    )
+    drain(settings, redis_client)
+    assert failed_job_ids(redis_client) == {queued.id}
+    assert fetch(redis_client, queued.id).meta["failure"] == f"permanent: PermanentError: {job[1]}"
+
+
+def test_a_worker_without_the_setting_fails_a_fetch_at_once(
+    settings_env: dict[str, str], redis_client: Redis
+) -> None:
+    without = {k: v for k, v in settings_env.items() if k != "TUXHOOK_TUXSUITE_API_URL"}
+    queued = queue(redis_client, ENRICH_QUEUE).enqueue_call(
+        ENRICH_HANDLER_PATH, kwargs={"test": {"uid": "AnyTest"}}, retry=ENRICH_RETRY
+    )
+    drain(Settings.from_env(without), redis_client)
+    assert failed_job_ids(redis_client) == {queued.id}
+    assert "TUXHOOK_TUXSUITE_API_URL is not set" in fetch(redis_client, queued.id).meta["failure"]
+
+
+async def test_an_api_url_with_credentials_beside_the_token_fails_at_once(
+    runs: Runs, settings_env: dict[str, str], api: TuxSuiteAPI, uid: str, redis_client: Redis
+) -> None:
+    with_password = api.url.replace("http://", "http://user:secret-password@")
+    runs.settings = Settings.from_env({**settings_env, "TUXHOOK_TUXSUITE_API_URL": with_password})
+    await runs.finished(uid=uid)
+    (failed,) = failed_job_ids(redis_client)
+    failure = fetch(redis_client, failed).meta["failure"]
+    assert failure.startswith("permanent: PermanentError: cannot fetch from TuxSuite's API")
+    assert "secret-password" not in failure
     assert api.requests == []
