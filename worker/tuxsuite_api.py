@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from shared.constants import CASES_DOCUMENT_MAX_BYTES, CASES_FETCH_TIMEOUT_S
+from shared.constants import CASES_DOCUMENT_MAX_BYTES, CASES_FETCH_TIMEOUT_S, CASES_MAX
 from shared.errors import PermanentError, TransientError
 from shared.settings import Secret, scrub_url_secrets
 
@@ -133,4 +133,6 @@ def parse_cases(body: bytes) -> dict[str, str]:
             result = _result(data)
             if result is not None:
                 cases[f"{name}/{test}"] = result
+        if len(cases) > CASES_MAX:
+            raise CasesUnavailable(f"TuxSuite's API answered more than {CASES_MAX} cases")
     return cases

@@ -14,7 +14,12 @@ import pytest
 import sqlalchemy as sa
 from redis import Redis
 
-from shared.constants import CASES_DOCUMENT_MAX_BYTES, ENRICH_HANDLER_PATH, ENRICH_QUEUE
+from shared.constants import (
+    CASES_DOCUMENT_MAX_BYTES,
+    CASES_MAX,
+    ENRICH_HANDLER_PATH,
+    ENRICH_QUEUE,
+)
 from shared.db.schema import case_fetches, test_cases
 from shared.settings import Settings
 from tests.store.enrich.conftest import TOKEN, Runs
@@ -155,6 +160,18 @@ async def test_a_50_mb_answer_is_refused_by_the_bound_unread(
     assert await runs.cases(uid) == unavailable(bound)
     # Sent before the client stopped reading: a few MiB of socket buffers past the bound.
     assert api.streamed < FIFTY_MB / 2
+
+
+async def test_an_answer_of_more_cases_than_the_bound_is_refused(
+    runs: Runs, api: TuxSuiteAPI, uid: str
+) -> None:
+    full = CASES_MAX // 1000
+    suites = {f"suite-{s}": {f"case{i}": "pass" for i in range(1000)} for s in range(full)}
+    suites[f"suite-{full}"] = {f"case{i}": "fail" for i in range(CASES_MAX % 1000 + 1)}
+    api.answer(uid, results(cases_document(suites)))
+    await runs.finished(uid=uid)
+    refused = f"TuxSuite's API answered more than {CASES_MAX} cases"
+    assert await runs.cases(uid) == unavailable(refused)
 
 
 async def test_a_refused_token_is_recorded_and_the_fetch_can_be_replayed(
