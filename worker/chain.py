@@ -50,6 +50,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     CTE,
     JSON,
+    Connection,
     Engine,
     Select,
     Text,
@@ -260,6 +261,19 @@ class _Raced(Exception):
     """The outcome changed between the statement's snapshot and its row lock."""
 
 
+def attempt(
+    conn: Connection,
+    values: Mapping[str, Any],
+    digest: str,
+    per_test: Mapping[str, str | None] | None,
+) -> Stored | None:
+    """Run the statement once in `conn`'s transaction: what it did, or None when the transaction
+    must be rolled back and the statement run again."""
+    stmt = statement(values["kind"], tuple(values))
+    report = Report(*conn.execute(stmt, parameters(values, digest, per_test)).one())
+    return verdict(report)
+
+
 def save(
     engine: Engine,
     values: Mapping[str, Any],
@@ -267,13 +281,10 @@ def save(
     per_test: Mapping[str, str | None] | None,
 ) -> Stored:
     """Store one delivery: `values` is the outcome's row as it would insert it."""
-    stmt = statement(values["kind"], tuple(values))
-    params = parameters(values, digest, per_test)
     for _ in range(ATTEMPTS):
         try:
             with engine.begin() as conn:
-                stored = verdict(Report(*conn.execute(stmt, params).one()))
-                if stored is None:
+                if (stored := attempt(conn, values, digest, per_test)) is None:
                     raise _Raced
                 return stored
         except _Raced:
