@@ -242,7 +242,7 @@ def parameters(
         "of_kind": values["kind"],
         "of_uid": values["uid"],
         "digest": digest,
-        "row": json.dumps(values, default=_json_value, separators=(",", ":")),
+        "row": json.dumps(values, default=_json_value, ensure_ascii=False, separators=(",", ":")),
     }
     if values["kind"] == "test":
         # Never NULL: `name <> ALL(NULL)` would keep every result of a test that has none now.
