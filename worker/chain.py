@@ -2,9 +2,9 @@
 
 Each piece of the chain is a CTE named for what it does, built from the pieces before it:
 
-- `known`: the delivery, if the ledger holds it already. Then `new` is empty and nothing below
-  writes anything: the job is a duplicate.
-- `new`: the outcome's row as this delivery would insert it, read from one JSON parameter
+- `known`: the delivery, if the ledger holds it already. Then `incoming` is empty and nothing
+  below writes anything: the job is a duplicate.
+- `incoming`: the outcome's row as this delivery would insert it, read from one JSON parameter
   (`json_populate_record` on the `outcomes` row type). Any column in the row dict flows
   through, and the statement keeps few parameters.
 - `seen`: the outcome's `deliveries` as this statement's snapshot shows it (see below).
@@ -15,12 +15,14 @@ Each piece of the chain is a CTE named for what it does, built from the pieces b
 - `dropped`, `results`: an applied test's per-test results: those of its names replaced when
   they changed, the names it no longer has deleted. Other kinds pass none, and have none.
 
-The statement ends with one row, `Report`, from which `save` tells what happened.
+The statement ends with one row, `Report`: whether the delivery was a duplicate, and whether it
+replaced the outcome's content. It runs as a transaction of its own (autocommit: no BEGIN, no
+COMMIT), so a delivery costs one round trip.
 
 Adding a piece: a function from the `Chain` built so far to a statement (RETURNING what later
 pieces need), added to PIECES under its name and described above. It runs in the same
-transaction, and only when its inputs have rows: read `new` to act on every stored delivery,
-`applied` for one that changed the outcome's content.
+transaction, and only when its inputs have rows: read `incoming` to act on every stored
+delivery, `applied` for one that changed the outcome's content.
 
 Concurrency. All the pieces see one snapshot, taken when the statement began, and none sees
 what another wrote except through its RETURNING. In READ COMMITTED, `applied` and `stale` act
@@ -29,13 +31,15 @@ may have written after that snapshot was taken; plain reads (`known`, `seen`, th
 `dropped`) see only the snapshot. Every stored delivery adds one to the outcome's `deliveries`
 while it holds that row lock, until its commit. So the snapshot was current for this outcome
 when the count written is `seen` + 1 and the ledger took the delivery. When it was not, another
-delivery of the same outcome (or this same one) committed in between: `save` rolls back and runs
-the statement again, on a new snapshot. Every piece may therefore rely on the snapshot for this
-outcome's rows. Locks are taken in one order, the outcome's row first, so two workers on one
-outcome wait for each other rather than deadlock.
+delivery of the same outcome (or this same one) committed in between: the statement fails with
+RACED, which undoes all it wrote, and `save` runs it again on a new snapshot. Every piece may
+therefore rely on the snapshot for this outcome's rows. Locks are taken in one order, the
+outcome's row first, so two workers on one outcome wait for each other rather than deadlock.
 
-Statements are built once per set of columns and given their values when executed; psycopg
-re-parses a query of more than 4096 bytes or 50 parameters at every execution (about 0.6 ms).
+Statements are built once per kind and set of columns, and given their values when executed.
+psycopg parses a query of more than 4096 bytes or 50 parameters again at every execution (tests
+/test_store_statements.py keeps this one within both): 0.03 ms at 5 KB and 8 parameters, 0.6 ms
+with 45 parameters (measured under load).
 """
 
 from __future__ import annotations
@@ -52,21 +56,27 @@ from sqlalchemy import (
     JSON,
     Connection,
     Engine,
+    Integer,
     Select,
     Text,
     all_,
+    and_,
     bindparam,
+    case,
     cast,
     column,
     delete,
     exists,
     func,
     literal_column,
+    null,
+    or_,
     select,
     true,
     update,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DataError
 
 from shared.db.schema import deliveries, outcomes, test_results
 from shared.errors import TransientError
@@ -76,8 +86,8 @@ from worker.outcome import Stored
 _o, _d, _t = outcomes.c, deliveries.c, test_results.c
 _TEXTS = postgresql.ARRAY(Text)
 
-# Runs of the statement before a job gives up and RQ retries it: each run that finds the outcome
-# changed under it is followed by one that sees the change.
+# Runs of the statement before a job fails transiently and RQ retries it: a run that finds the
+# outcome changed under it is followed by one that sees the change.
 ATTEMPTS = 3
 
 
@@ -194,12 +204,16 @@ PIECES: dict[str, Callable[[Chain], Any]] = {
 }
 
 
+# The statement fails with this text when its snapshot was not current for the outcome (see
+# above): a text cast to integer is how plain SQL raises an error of its own, and an error
+# undoes all that the statement wrote.
+RACED = "tuxhook: the outcome changed meanwhile; run again"
+
+
 class Report(NamedTuple):
-    duplicate: bool  # the ledger held the delivery (in the snapshot)
-    seen: int | None  # the outcome's deliveries in the snapshot; None: no outcome there
+    duplicate: bool  # the ledger held the delivery already
     applied: int | None  # the outcome's deliveries once this one replaced or inserted it
-    stale: int | None  # the outcome's deliveries once this one was counted on it
-    recorded: bool  # the ledger took the delivery
+    raced: None  # always null: the statement fails instead (RACED)
 
 
 @cache
@@ -209,27 +223,33 @@ def statement(kind: str, columns: tuple[str, ...]) -> Select[Any]:
     for name, piece in PIECES.items():
         if (built := piece(chain)) is not None:
             chain.pieces[name] = built.cte(name)
+    return _report(chain).add_cte(*chain.pieces.values())
+
+
+def _report(chain: Chain) -> Select[Any]:
+    """One row, a Report; the statement fails (RACED) when its snapshot was not current."""
 
     def count(name: str) -> Any:
-        return select(chain[name].c.deliveries).scalar_subquery()
+        return select(chain[name].c.deliveries).scalar_subquery().label(name)
 
-    report = select(
-        exists(chain["known"].select()).label("duplicate"),
-        count("seen").label("seen"),
-        count("applied").label("applied"),
-        count("stale").label("stale"),
-        exists(chain["ledger"].select()).label("recorded"),
+    def found(name: str) -> Any:
+        return exists(select(literal_column("1")).select_from(chain[name])).label(name)
+
+    what = select(found("known"), count("seen"), count("applied"), count("stale"), found("ledger"))
+    r = what.subquery("report").c
+    # Every stored delivery adds one to the outcome's count while it holds its row lock.
+    written = func.coalesce(r.applied, r.stale)
+    current = and_(
+        r.ledger, written == func.coalesce(r.seen, literal_column("0")) + literal_column("1")
     )
-    return report.add_cte(*chain.pieces.values())
+    raced = case((or_(r.known, current), null()), else_=literal_column(f"'{RACED}'"))
+    report: Select[Any] = select(r.known, r.applied, cast(raced, Integer))
+    return report
 
 
-def verdict(report: Report) -> Stored | None:
-    """What the statement did; None when its snapshot was not current, and it must run again."""
+def verdict(report: Report) -> Stored:
     if report.duplicate:
         return "duplicate"
-    count = report.applied if report.applied is not None else report.stale
-    if not report.recorded or count != (report.seen or 0) + 1:
-        return None
     return "applied" if report.applied is not None else "stale"
 
 
@@ -257,21 +277,15 @@ def _json_value(value: Any) -> str:
     raise TypeError(f"an outcome column holds a {type(value).__name__}")
 
 
-class _Raced(Exception):
-    """The outcome changed between the statement's snapshot and its row lock."""
-
-
 def attempt(
     conn: Connection,
     values: Mapping[str, Any],
     digest: str,
     per_test: Mapping[str, str | None] | None,
-) -> Stored | None:
-    """Run the statement once in `conn`'s transaction: what it did, or None when the transaction
-    must be rolled back and the statement run again."""
+) -> Stored:
+    """Run the statement once: what it did. It fails with RACED when it must run again."""
     stmt = statement(values["kind"], tuple(values))
-    report = Report(*conn.execute(stmt, parameters(values, digest, per_test)).one())
-    return verdict(report)
+    return verdict(Report(*conn.execute(stmt, parameters(values, digest, per_test)).one()))
 
 
 def save(
@@ -280,15 +294,16 @@ def save(
     digest: str,
     per_test: Mapping[str, str | None] | None,
 ) -> Stored:
-    """Store one delivery: `values` is the outcome's row as it would insert it."""
+    """Store one delivery, `values` being the outcome's row as it would insert it: one round
+    trip, the statement being a transaction of its own (no BEGIN, no COMMIT)."""
     for _ in range(ATTEMPTS):
         try:
-            with engine.begin() as conn:
-                if (stored := attempt(conn, values, digest, per_test)) is None:
-                    raise _Raced
-                return stored
-        except _Raced:
-            continue
+            with engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                return attempt(conn, values, digest, per_test)
+        except DataError as e:
+            if RACED not in str(e.orig):
+                raise
     raise TransientError(
         f"{values['kind']} {values['uid']}: the outcome changed under each of {ATTEMPTS} runs"
     )

@@ -53,7 +53,7 @@ def stored_uncommitted(url: str, first: Update) -> Iterator[None]:
     try:
         with engine.connect() as conn, conn.begin():
             values = upsert_values(first, datetime.now(UTC))
-            assert chain.attempt(conn, values, first.digest, first.results) is not None
+            assert chain.attempt(conn, values, first.digest, first.results) == "applied"
             yield
     finally:
         engine.dispose()
