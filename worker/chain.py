@@ -35,6 +35,10 @@ delivery of the same outcome (or this same one) committed in between: the statem
 RACED, which undoes all it wrote, and `save` runs it again on a new snapshot. Every piece may
 therefore rely on the snapshot for this outcome's rows. Locks are taken in one order, the
 outcome's row first, so two workers on one outcome wait for each other rather than deadlock.
+That guarantee covers this outcome only: a piece that reads other outcomes' rows (a test
+looking for the build it waited for, a build for its tests) sees them as of the snapshot, and
+two such deliveries stored at once can each miss the other; such a piece needs a guard of its
+own, and a test with two workers like tests/store/test_concurrency.py.
 
 Statements are built once per kind and set of columns, and given their values when executed.
 psycopg parses a query of more than 4096 bytes or 50 parameters again at every execution (tests

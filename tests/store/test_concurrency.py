@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from shared.errors import TransientError
 from shared.identity import body_digest
 from shared.jobs import Delivery
 from tests.support.builders import callback, encode, new_uid
@@ -133,3 +134,16 @@ async def test_a_delivery_waits_for_one_that_changed_the_outcome_it_saw(url: str
     assert await store_meanwhile(url, first, second) == "applied"
     outcome, results, applied = stored_rows(url)
     assert (outcome["deliveries"], results, applied) == (3, RESULTS_2, [True, True, True])
+
+
+async def test_a_delivery_that_keeps_meeting_changes_fails_transiently(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One run only: the one that meets the change gives up, and RQ retries the job later.
+    monkeypatch.setattr(chain, "ATTEMPTS", 1)
+    uid = new_uid()
+    first, second = a_test(uid, T1, RESULTS_1), a_test(uid, T2, RESULTS_2)
+    with pytest.raises(TransientError, match="the outcome changed under each of 1 runs"):
+        await store_meanwhile(url, first, second)
+    outcome, results, applied = stored_rows(url)
+    assert (outcome["deliveries"], results, applied) == (1, RESULTS_1, [True])
