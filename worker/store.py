@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.constants import STATES
 from shared.db.schema import deliveries, outcomes, test_results
+from worker import links
 from worker.outcome import Update
 
 # What a job did: stored its payload, only counted it (a more advanced one was there), or nothing.
@@ -129,6 +130,8 @@ _DELETE_RESULTS = delete(test_results).where(_t.outcome_id == bindparam("outcome
 def save(engine: Engine, change: Update) -> Stored:
     now = datetime.now(UTC)
     with engine.begin() as conn:
+        if change.kind == "test":
+            links.lock(conn, change.columns, change.uid)
         if not _record_delivery(conn, change, now):
             return "duplicate"
         values = upsert_values(change, now)
@@ -138,6 +141,7 @@ def save(engine: Engine, change: Update) -> Stored:
             return "stale"
         if change.kind == "test":
             _replace_results(conn, stored.id, change, new=stored.deliveries == 1)
+            links.resolve(conn, stored.id, change.uid, change.columns)
         return "applied"
 
 

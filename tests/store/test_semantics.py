@@ -105,7 +105,7 @@ async def test_equal_states_are_ordered_by_their_own_times(store: Store, later_f
 
 
 async def test_missing_fields_are_null_and_unknown_ones_stay_in_the_payload(store: Store) -> None:
-    doc = callback("build", warnings_count="2", kconfig=None, brand_new={"field": [1, 2]})
+    doc = callback("build", warnings_count="two", kconfig=None, brand_new={"field": [1, 2]})
     for name in ("toolchain", "git_sha", "tuxmake_metadata", "duration"):
         del doc["status"][name]
     await store.deliver(doc)
@@ -119,6 +119,7 @@ async def test_missing_fields_are_null_and_unknown_ones_stay_in_the_payload(stor
         "kconfig": None,
     }
     assert (found["duration"], found["build_duration"]) == (None, None)
+    assert found["field_errors"] == [{"field": "warnings_count", "reason": "not a whole number"}]
     assert found["payload"]["status"]["brand_new"] == {"field": [1, 2]}
     assert found["payload"] == doc
 
@@ -130,9 +131,10 @@ async def test_a_boot_unknown_is_not_final_until_a_retry_finishes(store: Store) 
     )
     await store.deliver(unknown)
     found = await store.outcome("test", uid)
-    assert (found["state"], found["result"], found["results"]) == (
+    assert (found["state"], found["result"], found["final"], found["results"]) == (
         "finished",
-        None,
+        "fail",
+        False,
         {"boot": "unknown"},
     )
     retried = callback(
@@ -141,6 +143,7 @@ async def test_a_boot_unknown_is_not_final_until_a_retry_finishes(store: Store) 
     await store.deliver(retried)
     found = await store.outcome("test", uid)
     assert (found["result"], found["results"], found["retries"]) == ("pass", {"boot": "pass"}, 1)
+    assert found["final"]
 
 
 async def test_per_test_results_follow_the_most_advanced_delivery(store: Store) -> None:
