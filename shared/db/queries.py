@@ -52,6 +52,7 @@ class Filters:
     device: str | None = None
     target_arch: str | None = None
     build_uid: str | None = None
+    oebuild_uid: str | None = None
     git_sha: str | None = None
     git_describe: str | None = None
     toolchain: str | None = None

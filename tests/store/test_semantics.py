@@ -6,41 +6,16 @@ each test decides the order in which the deliveries are processed.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from redis import Redis
 
 from shared.identity import body_digest
-from shared.settings import Settings
-from tests.conftest import Receiver
-from tests.support.api import get_json, outcome, post_document
+from tests.support.api import get_json
 from tests.support.builders import callback, encode, new_uid
 from tests.support.database import snapshot
-from tests.support.keys import KeyPair
-from tests.support.workers import drain
+from tests.support.store import Store
 
 T1, T2, T3 = "2024-05-01T10:00:00.000001", "2024-05-01T10:05:00", "2024-05-01T10:09:30.5"
-
-
-class Store:
-    """Deliver documents through the receiver and process them, in the order given."""
-
-    def __init__(self, receiver: Receiver, keys: KeyPair, settings: Settings, redis: Redis) -> None:
-        self.receiver, self.keys, self.settings, self.redis = receiver, keys, settings, redis
-
-    async def deliver(self, *docs: dict[str, Any]) -> None:
-        for doc in docs:
-            await post_document(self.receiver, self.keys, doc)
-            drain(self.settings, self.redis)
-
-    async def outcome(self, kind: str, uid: str) -> dict[str, Any]:
-        return await outcome(self.receiver, kind, uid)
-
-
-@pytest.fixture
-def store(receiver: Receiver, keys: KeyPair, settings: Settings, redis_client: Redis) -> Store:
-    return Store(receiver, keys, settings, redis_client)
 
 
 async def test_the_same_delivery_processed_twice_leaves_the_same_rows(
