@@ -43,8 +43,8 @@ log = structlog.get_logger("tuxhook.outcomes")
 
 _CHOICES = {"kind": KINDS, "state": STATES, "result": RESULTS}
 _TEXTS = (
-    "project", "device", "target_arch", "build_uid", "oebuild_uid", "git_sha", "git_describe", "toolchain",
-    "build_name", "plan", "test",
+    "project", "device", "target_arch", "build_uid", "oebuild_uid", "git_sha", "git_describe",
+    "toolchain", "build_name", "plan", "test",
 )  # fmt: skip
 PARAMETERS = frozenset({*_CHOICES, *_TEXTS, "since", "limit", "cursor"})
 
