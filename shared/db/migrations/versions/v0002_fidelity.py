@@ -85,11 +85,14 @@ def _filled(outcome_id: int, kind: str, payload: str) -> dict[str, Any]:
 
 def _rewrite(conn: sa.Connection) -> sa.Update:
     table = sa.Table("outcomes", sa.MetaData(), autoload_with=conn)
-    return (
-        table.update()
-        .where(table.c.id == sa.bindparam("b_id"))
-        .values({name: sa.bindparam(name, type_=table.c[name].type) for name in FILLED})
-    )
+
+    def bound(name: str) -> sa.BindParameter[Any]:
+        # Reflected JSON writes None as JSON 'null'; the store means SQL NULL (schema.py).
+        reflected = table.c[name].type
+        return sa.bindparam(name, type_=JSON if isinstance(reflected, sa.JSON) else reflected)
+
+    values = {name: bound(name) for name in FILLED}
+    return table.update().where(table.c.id == sa.bindparam("b_id")).values(values)
 
 
 def _follow_chains(conn: sa.Connection) -> None:
