@@ -44,15 +44,21 @@ _PUSH = (
     .values(build_uid=bindparam("l_build"), oebuild_uid=bindparam("l_oebuild"))
     .returning(_o.uid)
 )  # fmt: skip
-_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("l_key"), 0)))
+# Two keys in the order given (PostgreSQL evaluates a select list left to right); the same key
+# twice is held twice, which costs nothing more.
+_LOCK = select(
+    func.pg_advisory_xact_lock(func.hashtextextended(bindparam("l_first"), 0)),
+    func.pg_advisory_xact_lock(func.hashtextextended(bindparam("l_second"), 0)),
+)
 
 
 def lock(conn: Connection, columns: dict[str, Any], uid: str) -> None:
-    """Before a test is written on PostgreSQL: hold its uid, and the uid of the test it names."""
+    """Before a test is written on PostgreSQL: hold its uid, and the uid of the test it names,
+    in one order for every worker, so that two never wait for each other."""
     if conn.dialect.name != "postgresql":
         return
-    for key in sorted({uid, columns.get("waiting_for_test") or uid}):
-        conn.execute(_LOCK, {"l_key": key})
+    first, second = sorted((uid, columns.get("waiting_for_test") or uid))
+    conn.execute(_LOCK, {"l_first": first, "l_second": second})
 
 
 def resolve(conn: Connection, outcome_id: int, uid: str, columns: dict[str, Any]) -> None:
