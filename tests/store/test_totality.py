@@ -3,14 +3,37 @@ and then lost, now stored with null where the column cannot hold the value, and 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
+from shared.db.engine import database_url as parsed_url
 from tests.support.builders import callback, new_uid
+from tests.support.database import engine_for
 from tests.support.store import Store
 
 LONG = "x" * 3000  # over PostgreSQL's 2704-byte btree entry
+
+
+@contextmanager
+def server_zone(url: str, zone: str) -> Iterator[None]:
+    """PostgreSQL's default TimeZone for new sessions of the database at `url` (SQLite has
+    none: nothing to set)."""
+    if not url.startswith("postgresql"):
+        yield
+        return
+    name = parsed_url(url).database
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER DATABASE \"{name}\" SET timezone = '{zone}'")
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" RESET timezone')
+        engine.dispose()
 
 
 def _build_duration(value: Any) -> dict[str, Any]:
@@ -82,3 +105,15 @@ async def test_an_outcome_with_nothing_wrong_has_no_field_errors(store: Store) -
     doc = callback("test")
     await store.deliver(doc)
     assert (await store.outcome("test", doc["status"]["uid"]))["field_errors"] is None
+
+
+async def test_a_time_of_year_one_reads_back_whatever_the_servers_zone(
+    store: Store, database_url: str
+) -> None:
+    # West of UTC, 0001-01-01T00:00:00Z is a time of year 0, which Python cannot hold: the
+    # store's sessions read times in UTC whatever the database's default zone.
+    doc = callback("test", state="running", running_time="0001-01-01T00:00:00+00:00")
+    with server_zone(database_url, "America/New_York"):
+        await store.deliver(doc)
+        found = await store.outcome("test", doc["status"]["uid"])
+    assert (found["state_time"], found["field_errors"]) == ("0001-01-01T00:00:00+00:00", None)
