@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -86,15 +87,27 @@ def jobs_per_second(redis: Redis, ids: Sequence[str]) -> float:
 def run(
     bench: Bench, command: list[str], count: int, noop: bool = False, cwd: Path | None = None
 ) -> float:
-    """Fresh Redis and store, `count` jobs, one burst worker: its jobs per second."""
+    """Fresh Redis and store, `count` jobs, one burst worker: its jobs per second. Its CPU time
+    per job goes into CPU_MS, a figure the machine's load sways less than the rate."""
     bench.redis.flushall()
     bench.store.reset()
     ids = enqueue(bench.redis, count, noop)
+    used = _children_cpu_s()
     subprocess.run(command, env=bench.env(), check=True, timeout=RUN_TIMEOUT_S, cwd=cwd)
+    CPU_MS.append((_children_cpu_s() - used) * 1000 / count)
     stored = bench.store.counts()[1]
     if not noop and stored != count:
         raise SystemExit(f"stored {stored} deliveries, not {count}")
     return jobs_per_second(bench.redis, ids)
+
+
+# The worker process's CPU milliseconds per job (user and system), of each run in turn.
+CPU_MS: list[float] = []
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rq_simple_worker(url: str) -> list[str]:
@@ -130,6 +143,7 @@ def paired(
             else:
                 command, other, code = (exported or {})[name]
                 rates[name].append(run(other, command, events, cwd=code))
+            rates[f"{name} cpu"] = [*rates.get(f"{name} cpu", []), CPU_MS[-1]]
     return rates
 
 
@@ -157,7 +171,11 @@ def throughput(bench: Bench, events: int, rounds: int, before: Bench | None = No
         cost = [1 - o / b for o, b in zip(rates["ours"], rates["before"], strict=True)]
         _line("worker before (--before)", rates["before"])
         _line("its ratio to the ceiling", old, digits=2, unit="  ")
-        _line("cost against before (ours/before)", cost, digits=3, unit="  ")
+        _line("cost against before (1 - ours/before)", cost, digits=3, unit="  ")
+        _line("CPU per job, ours", rates["ours cpu"], digits=2, unit="ms")
+        _line("CPU per job, before", rates["before cpu"], digits=2, unit="ms")
+        more = [o / b - 1 for o, b in zip(rates["ours cpu"], rates["before cpu"], strict=True)]
+        _line("CPU cost against before", more, digits=3, unit="  ")
 
 
 def worker_classes(bench: Bench, events: int, rounds: int) -> None:

@@ -28,7 +28,7 @@ _named = and_(_parent.c.kind == "test", _parent.c.uid == _o.waiting_for_test)
 # This test's links from the test it names, when that one has any.
 _PULL = (
     update(outcomes)
-    .where(_o.id == bindparam("l_id"))
+    .where(_o.kind == "test", _o.uid == bindparam("l_uid"))
     .values(
         build_uid=select(_parent.c.build_uid).where(_named).scalar_subquery(),
         oebuild_uid=select(_parent.c.oebuild_uid).where(_named).scalar_subquery(),
@@ -61,11 +61,11 @@ def lock(conn: Connection, columns: dict[str, Any], uid: str) -> None:
     conn.execute(_LOCK, {"l_first": first, "l_second": second})
 
 
-def resolve(conn: Connection, outcome_id: int, uid: str, columns: dict[str, Any]) -> None:
+def resolve(conn: Connection, uid: str, columns: dict[str, Any]) -> None:
     """After a test was written: fill its links from the test it names, then pass them on."""
     build, oebuild = columns.get("build_uid"), columns.get("oebuild_uid")
     if columns.get("waiting_for_test"):
-        build, oebuild = conn.execute(_PULL, {"l_id": outcome_id}).one()
+        build, oebuild = conn.execute(_PULL, {"l_uid": uid}).one()
     if build is None and oebuild is None:
         return
     waiting = [uid]

@@ -141,7 +141,7 @@ def save(engine: Engine, change: Update) -> Stored:
             return "stale"
         if change.kind == "test":
             _replace_results(conn, stored.id, change, new=stored.deliveries == 1)
-            links.resolve(conn, stored.id, change.uid, change.columns)
+            links.resolve(conn, change.uid, change.columns)
         return "applied"
 
 
