@@ -72,7 +72,7 @@ def save(engine: Engine, change: Update) -> Stored:
     values = upsert_values(change, now)
     if engine.dialect.name == "postgresql":
         done = chain.save(engine, values, change.digest, change.results)
-        if change.kind == "test":
+        if links.linked(change.kind, change.columns):
             links.resolve_alone(engine, change.uid)
         return done
     with engine.begin() as conn:
@@ -89,7 +89,7 @@ def save(engine: Engine, change: Update) -> Stored:
 
 def _resolved(conn: Connection, change: Update, stored: Stored) -> Stored:
     """A test's links, whatever became of its delivery (worker/links.py)."""
-    if change.kind == "test":
+    if links.linked(change.kind, change.columns):
         links.resolve(conn, change.uid)
     return stored
 
