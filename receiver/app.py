@@ -10,6 +10,7 @@ from aiohttp import web
 
 from receiver.auth import Authenticator
 from receiver.callbacks import tuxsuite_callback
+from receiver.cases import setup_cases
 from receiver.draining import IN_FLIGHT, InFlight
 from receiver.durability import report_durability
 from receiver.enqueue import Enqueuer
@@ -144,4 +145,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
     setup_outcomes(app, settings)
+    setup_cases(app)
     return app

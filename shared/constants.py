@@ -4,11 +4,17 @@ from typing import Final
 
 KINDS: Final = ("build", "oebuild", "test", "plan")
 
-# One RQ queue per kind, named after it.
-QUEUE_NAMES: Final = KINDS
+# The queue of the jobs that fetch a finished test's per-case results from TuxSuite's API
+# (TUXHOOK_TUXSUITE_API_URL; worker/enrich.py).
+ENRICH_QUEUE: Final = "enrich"
+
+# One RQ queue per kind, named after it, and the enrich queue: what `tuxhook worker` serves.
+QUEUE_NAMES: Final = (*KINDS, ENRICH_QUEUE)
 
 # Jobs reference their handler by dotted path so the receiver never imports worker code.
 HANDLER_PATHS: Final = {kind: f"worker.handlers.handle_{kind}" for kind in KINDS}
+
+ENRICH_HANDLER_PATH: Final = "worker.enrich.fetch_cases"
 
 SIGNATURE_HEADER: Final = "x-tux-payload-signature"
 
@@ -67,6 +73,28 @@ KEYS_FETCH_TIMEOUT_S: Final = 5.0
 
 # Bytes of a keys document read at most: a group's keys take a few hundred.
 KEYS_DOCUMENT_MAX_BYTES: Final = 64 * 1024
+
+# Seconds one request for a test's per-case results may take, whole body included.
+CASES_FETCH_TIMEOUT_S: Final = 15.0
+
+# Bytes of a test's per-case results read at most: an LTP run's few thousand cases take a few
+# hundred KiB. A longer answer is refused as soon as it passes the bound, unread beyond it.
+CASES_DOCUMENT_MAX_BYTES: Final = 16 * 1024 * 1024
+
+# Cases of one test stored at most: an answer with more is refused, and recorded, so that a
+# fetch always ends well within the job timeout. Storing 50,000 took 0.9 s on SQLite and 3.5 s
+# on PostgreSQL on a loaded 2-CPU machine (bench/enrich.py); LTP's largest suites have a few
+# thousand.
+CASES_MAX: Final = 100_000
+
+# Seconds between the attempts of a fetch that timed out or met a 5xx, a 429 or a refused
+# connection: a backoff whose sum, 6,222 s (about 1 h 44 min), rides out an API outage.
+ENRICH_RETRY_INTERVALS_S: Final = (2, 10, 30, 60, 120, 300, 600, 900, 1800, 2400)
+
+# Cases per page: in a test's outcome (`cases.results`) and of GET .../cases, by default and
+# at most.
+CASES_PAGE_DEFAULT: Final = 1000
+CASES_PAGE_MAX: Final = 5000
 
 # Most deliveries the receiver writes to Redis in one round trip, and most such round trips
 # at a time: while one batch waits for Redis, the next is already on its way.

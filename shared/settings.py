@@ -205,6 +205,11 @@ class Settings:
         "TUXSUITE_KEYS_URL", _url, expects="a URL like https://HOST/v1/groups/G/projects/P/keys"
     )
     tuxsuite_token: Secret | None = _env("TUXSUITE_TOKEN", _secret)
+    # Where a finished test's per-case results are fetched from (worker/enrich.py); none: the
+    # callbacks alone. The token above goes with each request, as with the keys URL.
+    tuxsuite_api_url: str | None = _env(
+        "TUXSUITE_API_URL", _url, expects="a URL like https://tuxapi.tuxsuite.com"
+    )
     users_file: Path | None = _env("USERS_FILE", _path)
     access_key: Secret | None = _env("ACCESS_KEY", _secret)
     max_body_bytes: int = _env(

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from shared.constants import KINDS
+from shared.constants import KINDS, QUEUE_NAMES
 from shared.db.schema import deliveries, outcomes
 from tests.support.builders import signed_callback
 from tests.support.database import POSTGRES_SERVER_URL, create_database, drop_database, engine_for
@@ -26,11 +26,13 @@ from tests.support.logs import log_events
 from tests.support.metrics import Samples, scrape
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.stack import TUXHOOK, Addresses, Stack, environment, migrate, redis_options
+from tests.support.tuxsuite_api import cases_document, results, tuxsuite_api
 from tests.support.users import READER
 
 PER_KIND = 100  # distinct callbacks of each kind in the burst
 REDELIVERED = 40  # of those, sent again once answered
 CONCURRENCY = 32  # requests in flight at once
+CALLBACK = "/v1/callbacks/tuxsuite"
 WORKERS = 3  # `tuxhook worker` processes, as containers; each runs a worker per queue
 SETTLE_TIMEOUT_S = 90.0  # seconds for the stack to store the burst and empty its queues
 
@@ -137,7 +139,7 @@ def check_metrics(m: Samples, sent: int) -> None:
     assert total(m, "tuxhook_jobs_total", outcome="failed") == 0
     assert total(m, "tuxhook_job_duration_seconds_count", outcome="succeeded") == sent
     assert total(m, "tuxhook_queue_depth") == 0
-    assert total(m, "tuxhook_workers_alive") == WORKERS * len(KINDS)
+    assert total(m, "tuxhook_workers_alive") == WORKERS * len(QUEUE_NAMES)
 
 
 def check_redis_is_configured_as_compose_says(redis: RedisServer) -> None:
@@ -192,6 +194,52 @@ async def test_a_burst_through_the_stack_is_stored_exactly_once(
     rows, delivery_count = stored_rows(empty_database)
     assert sorted((k, u) for k, u, _ in rows) == sorted(sent)
     assert {d for _, _, d in rows} == {1} and delivery_count == len(sent)
-    assert sorted(q for w in status["workers"] for q in w["queues"]) == sorted(KINDS * WORKERS)
+    assert sorted(q for w in status["workers"] for q in w["queues"]) == sorted(
+        QUEUE_NAMES * WORKERS
+    )
     check_metrics(m, len(sent))
     check_each_worker_took_a_share(stack, len(sent))
+
+
+async def wait_cases(stack: Stack, uid: str) -> dict[str, Any]:
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    path = f"{stack.url}/v1/outcomes/test/{uid}"
+    async with aiohttp.ClientSession(headers=READER.basic()) as http:
+        while True:
+            async with http.get(path) as resp:
+                found = await resp.json() if resp.status == 200 else {}
+            if found.get("cases") is not None:
+                cases: dict[str, Any] = found["cases"]
+                return cases
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no cases for {uid}: {found}\n{stack.output()}")
+            await asyncio.sleep(0.2)
+
+
+async def test_a_finished_tests_cases_arrive_through_the_stack(
+    stack_redis: RedisServer, empty_database: str, keys: KeyPair, tmp_path: Path
+) -> None:
+    """With the API's URL set, as in .env, the stack's own workers fetch a finished test's
+    cases: no other command, no other service."""
+    users = tmp_path / "users.toml"
+    users.write_text(READER.toml(), encoding="utf-8")
+    with tuxsuite_api() as api:
+        at = Addresses(
+            stack_redis.url, empty_database, free_port(), keys.public_path, users, api.url
+        )
+        assert migrate(at).returncode == 0
+        body, headers = signed_callback(keys, kind="test", state="finished", project="demo/demo")
+        uid = json.loads(body)["status"]["uid"]
+        api.answer(uid, results(cases_document({"1_ltp-smoke": {"abort01": "fail"}})))
+        stack = Stack(at, tmp_path)
+        try:
+            stack.start(1)
+            assert [
+                code for code, _ in await post_all(stack.url + CALLBACK, [(body, headers)])
+            ] == [202]
+            cases = await wait_cases(stack, uid)
+        finally:
+            exits = stack.stop()
+    assert exits == [0, 0], stack.output()
+    assert cases["results"] == {"ltp-smoke/abort01": "fail"}
+    assert api.fetches(uid) == 1

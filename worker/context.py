@@ -26,6 +26,12 @@ class WorkerContext:
         self.close()
         self._settings = settings
 
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            raise PermanentError("the worker context is not configured; run `tuxhook worker`")
+        return self._settings
+
     def engine(self) -> Engine:
         if self._engine is not None and self._pid != os.getpid():
             # Inherited over a fork: forget the parent's connections without closing them.
@@ -37,11 +43,10 @@ class WorkerContext:
         return self._engine
 
     def _create(self) -> Engine:
-        if self._settings is None:
-            raise PermanentError("the worker context is not configured; run `tuxhook worker`")
+        settings = self.settings
         return create_engine(
-            self._settings.database_url,
-            lock_timeout_s=self._settings.database_lock_timeout_s,
+            settings.database_url,
+            lock_timeout_s=settings.database_lock_timeout_s,
             write=True,
             application_name="tuxhook-worker",
         )

@@ -9,6 +9,7 @@ import structlog
 from rq import get_current_job
 
 from worker.context import CONTEXT
+from worker.enrich import queue_case_fetch
 from worker.outcome import update_from_job
 from worker.store import Stored, save
 
@@ -24,6 +25,8 @@ def process(kind: str, delivery: dict[str, Any]) -> Stored:
         change = update_from_job(kind, delivery)
         structlog.contextvars.bind_contextvars(uid=change.uid)
         stored = save(CONTEXT.engine(), change)
+        if job is not None:  # after the commit: a fetch must find the test stored
+            queue_case_fetch(job.connection, CONTEXT.settings, change, stored)
         log.info(
             "job",
             stored=stored,

@@ -1,4 +1,7 @@
-"""Reading outcomes back: one by (kind, uid), or a filtered page, most recently updated first."""
+"""Reading outcomes back: one by (kind, uid), or a filtered page, most recently updated first.
+
+A test's per-case results (`cases`) are on the test's own outcome only: lists leave them out,
+as they leave out payloads."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select
 
 from shared.constants import STORE_ID_MAX
+from shared.db.cases import cases_of
 from shared.db.schema import outcomes, test_results
 from shared.errors import InvalidParameter
 from shared.timestamps import as_utc, iso, parse_time
@@ -164,6 +168,8 @@ def get_outcome(conn: Connection, kind: str, uid: str) -> dict[str, Any] | None:
     found = {**render(row, results), "payload": json.loads(row.payload)}
     if kind == "plan":
         found["summary"] = plan_summary(conn, uid)
+    if kind == "test":
+        found["cases"] = cases_of(conn, row.id)
     return found
 
 

@@ -147,3 +147,33 @@ deliveries = Table(
     # False when a more advanced delivery of the same outcome had been stored already.
     Column("applied", Boolean, nullable=False),
 )
+
+# A test's per-case results as TuxSuite's API gave them (worker/enrich.py): one row per case,
+# named `suite/test`, replaced whole by each fetch.
+test_cases = Table(
+    "test_cases",
+    metadata,
+    Column(
+        "outcome_id",
+        _ID,
+        ForeignKey("outcomes.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", Text, primary_key=True),
+    Column("result", Text),
+)
+
+# The last fetch of a test's per-case results: how many cases it stored, or why it stored none
+# (a 404, an answer that is not results). No row: never fetched.
+case_fetches = Table(
+    "case_fetches",
+    metadata,
+    Column(
+        "outcome_id",
+        _ID,
+        ForeignKey("outcomes.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("cases", Integer, nullable=False),
+    Column("error", Text),
+)

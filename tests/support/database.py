@@ -70,7 +70,10 @@ def truncate(url: str) -> None:
     engine = engine_for(url)
     try:
         with engine.begin() as conn:
-            conn.exec_driver_sql("TRUNCATE test_results, deliveries, outcomes RESTART IDENTITY")
+            # CASCADE: and every table that refers to outcomes, whichever revision added it.
+            conn.exec_driver_sql(
+                "TRUNCATE test_results, deliveries, outcomes RESTART IDENTITY CASCADE"
+            )
     finally:
         engine.dispose()
 

@@ -39,6 +39,7 @@ class Addresses:
     port: int
     keys_file: Path  # compose reads it from CONFIG_DIR, mounted at /etc/tuxhook
     users_file: Path  # likewise: READER's, so that the test can read what the stack stored
+    tuxsuite_api_url: str = ""  # a stand-in of TuxSuite's API; "" leaves compose's default
 
 
 def environment(name: str, at: Addresses) -> dict[str, str]:
@@ -52,6 +53,8 @@ def environment(name: str, at: Addresses) -> dict[str, str]:
         "TUXHOOK_TUXSUITE_KEYS_FILE": str(at.keys_file),
         "TUXHOOK_USERS_FILE": str(at.users_file),
     }
+    if at.tuxsuite_api_url:
+        env["TUXHOOK_TUXSUITE_API_URL"] = at.tuxsuite_api_url
     return child_env(env)
 
 

@@ -1,0 +1,73 @@
+"""Per-case results in the store: the test a fetch is for, and what the fetch found.
+
+Each fetch replaces a test's cases whole, in one transaction that first locks the test's
+outcome row, so that two fetches of one test never interleave and a fetch run twice leaves the
+same rows. A fetch that found no results keeps the cases held and records why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import Connection, Engine, Insert, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shared.db.schema import case_fetches, outcomes, test_cases
+from shared.errors import PermanentError
+
+_o, _c, _f = outcomes.c, test_cases.c, case_fetches.c
+
+
+@dataclass(frozen=True)
+class TestRef:
+    """The stored test a fetch is for."""
+
+    outcome_id: int
+    project: str | None
+
+
+def find_test(engine: Engine, uid: str) -> TestRef:
+    with engine.connect() as conn:
+        query = select(_o.id, _o.project).where(_o.kind == "test", _o.uid == uid)
+        row = conn.execute(query).one_or_none()
+    if row is None:
+        raise PermanentError(f"there is no test outcome with uid {uid[:64]!r}")
+    return TestRef(row.id, row.project)
+
+
+@cache
+def _upsert_fetch(dialect_name: str, *, keep_count: bool) -> Insert:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    insert = dialect.insert(case_fetches)
+    changes = {"error": insert.excluded.error}
+    if not keep_count:
+        changes["cases"] = insert.excluded.cases
+    stmt: Insert = insert.on_conflict_do_update(index_elements=["outcome_id"], set_=changes)
+    return stmt
+
+
+def _lock(conn: Connection, outcome_id: int) -> None:
+    # PostgreSQL: the outcome's row lock orders the fetches of one test. SQLite: a writer
+    # holds the whole store from BEGIN IMMEDIATE on, and FOR UPDATE is left out.
+    conn.execute(select(_o.id).where(_o.id == outcome_id).with_for_update())
+
+
+def store_cases(engine: Engine, outcome_id: int, cases: dict[str, str]) -> None:
+    """Replace the test's cases with `cases`."""
+    with engine.begin() as conn:
+        _lock(conn, outcome_id)
+        conn.execute(delete(test_cases).where(_c.outcome_id == outcome_id))
+        if cases:
+            rows = [{"outcome_id": outcome_id, "name": n, "result": r} for n, r in cases.items()]
+            conn.execute(test_cases.insert(), rows)
+        fetch = {"outcome_id": outcome_id, "cases": len(cases), "error": None}
+        conn.execute(_upsert_fetch(conn.dialect.name, keep_count=False), fetch)
+
+
+def record_failure(engine: Engine, outcome_id: int, error: str) -> None:
+    """Say why the last fetch found no results; the cases held, if any, stay."""
+    with engine.begin() as conn:
+        _lock(conn, outcome_id)
+        fetch = {"outcome_id": outcome_id, "cases": 0, "error": error}
+        conn.execute(_upsert_fetch(conn.dialect.name, keep_count=True), fetch)
