@@ -1,4 +1,5 @@
-"""What the handlers of one worker process share: the store's engine, made once from Settings.
+"""What the handlers of one worker process share: the store's engine, made once from Settings,
+and the notify file's rules and sinks, read once.
 
 `tuxhook worker` (or a test) calls `configure` at the edge; handlers call `engine()`. The engine
 is built on first use and then reused for every job the process runs. A forked child (a pool
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 
 from shared.db.engine import create_engine
 from shared.errors import PermanentError
+from shared.notify_config import NO_NOTIFICATIONS, NotifyConfig, load_notify_file
 from shared.settings import Settings
 
 
@@ -21,10 +23,19 @@ class WorkerContext:
         self._settings: Settings | None = None
         self._engine: Engine | None = None
         self._pid = 0
+        self._notify = NO_NOTIFICATIONS
 
     def configure(self, settings: Settings) -> None:
+        """Take the settings, and read the notify file they name (ConfigError if it is bad)."""
         self.close()
+        self._notify = load_notify_file(settings.notify_file)
         self._settings = settings
+
+    def notify(self) -> NotifyConfig:
+        return self._notify
+
+    def public_url(self) -> str | None:
+        return self._settings.public_url if self._settings is not None else None
 
     def engine(self) -> Engine:
         if self._engine is not None and self._pid != os.getpid():

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import PermanentError, TuxhookError
 from shared.jobs import Delivery
 from shared.payload import parse_event
 from shared.timestamps import parse_time
 from worker.fields import columns, per_test_results
+
+if TYPE_CHECKING:
+    from worker.notify.events import OutboxEvent
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class Update:
     columns: dict[str, Any]
     # Per-test results of a test; None for other kinds, and for a test whose payload has none.
     results: dict[str, str | None] | None
+    # Events for the outbox, written with the outcome if this delivery is applied.
+    events: tuple[OutboxEvent, ...] = ()
 
 
 def delivery_from_job(data: Any) -> Delivery:

@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.constants import STATES
 from shared.db.schema import deliveries, outcomes, test_results
+from worker.notify.outbox import add_events
 from worker.outcome import Update
 
 # What a job did: stored its payload, only counted it (a more advanced one was there), or nothing.
@@ -138,6 +139,8 @@ def save(engine: Engine, change: Update) -> Stored:
             return "stale"
         if change.kind == "test":
             _replace_results(conn, stored.id, change, new=stored.deliveries == 1)
+        # The outbox: an applied delivery's events, in the transaction that stores it.
+        add_events(conn, change.events, now)
         return "applied"
 
 

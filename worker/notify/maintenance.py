@@ -1,0 +1,71 @@
+"""The outbox's part of worker maintenance, run by the notify queue's workers: the sweep (every
+pass), then, once a day across all workers, the re-drive and the retention purge.
+
+The re-drive offers again every undelivered event younger than the notify file's
+`redrive_max_age_days` whose job ran out of retries (it is in the failed registry) or is gone
+from Redis: as the RISC-V KernelCI bridge's daily sync does for KCIDB.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from shared.cli.failed_jobs import requeue
+from shared.constants import (
+    NOTIFY_QUEUE,
+    NOTIFY_REDRIVE_INTERVAL_S,
+    NOTIFY_REDRIVE_KEY,
+    NOTIFY_SWEEP_LOCK_KEY,
+    NOTIFY_SWEEP_LOCK_TTL_S,
+)
+from shared.notify_config import NotifyConfig
+from worker.notify.outbox import enqueue, job_id, purge, sweep, undelivered_since
+
+log = structlog.get_logger("tuxhook.notify")
+
+
+def notify_maintenance(engine: Engine, redis: Redis, config: NotifyConfig) -> None:
+    """One pass; a store or Redis that fails it is logged, and the next pass tries again."""
+    if not redis.set(NOTIFY_SWEEP_LOCK_KEY, "1", nx=True, ex=NOTIFY_SWEEP_LOCK_TTL_S):
+        return
+    try:
+        swept = sweep(engine, redis, config.sweep_grace_s)
+        if swept:
+            log.warning("notify_swept", events=swept)
+        if redis.set(NOTIFY_REDRIVE_KEY, "1", nx=True, ex=NOTIFY_REDRIVE_INTERVAL_S):
+            redriven = redrive(engine, redis, config.redrive_max_age_days)
+            purged = purge(engine, config.retention_days)
+            log.info("notify_daily", redriven=redriven, purged=purged)
+    except (RedisError, SQLAlchemyError) as e:
+        log.warning("notify_maintenance_failed", reason=str(e).splitlines()[0])
+    finally:
+        redis.delete(NOTIFY_SWEEP_LOCK_KEY)
+
+
+def _statuses(redis: Redis, ids: list[int]) -> list[bytes | None]:
+    with redis.pipeline(transaction=False) as pipe:
+        for row_id in ids:
+            pipe.hget(f"rq:job:{job_id(row_id)}", "status")
+        return list(pipe.execute())
+
+
+def redrive(engine: Engine, redis: Redis, max_age_days: int) -> int:
+    """Offer again the undelivered events whose jobs failed or are gone; how many."""
+    since = datetime.now(UTC) - timedelta(days=max_age_days)
+    after, offered = 0, 0
+    while ids := undelivered_since(engine, since, after):
+        after = ids[-1]
+        statuses = _statuses(redis, ids)
+        gone = [i for i, s in zip(ids, statuses, strict=True) if s is None]
+        failed = {
+            job_id(i): NOTIFY_QUEUE for i, s in zip(ids, statuses, strict=True) if s == b"failed"
+        }
+        enqueue(redis, gone)
+        offered += len(gone) + len(requeue(redis, failed).requeued)
+    return offered
