@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
+import logging
 import re
 import tomllib
 from collections.abc import Mapping
@@ -37,7 +38,8 @@ _ORIGIN = re.compile(r"[A-Za-z0-9_]{1,64}")
 @dataclass(frozen=True)
 class WebhookSink:
     name: str
-    url: str
+    # Shown only through target(): a query may carry a token.
+    url: str = field(repr=False)
     # Each delivery is signed with every one: several while a secret is rotated.
     secrets: tuple[Secret, ...] = field(repr=False)
     type: str = "webhook"
@@ -62,7 +64,7 @@ class AppriseSink:
 class KcidbSink:
     name: str
     # The submission URL without credentials; the token travels as `Authorization: Bearer`.
-    url: str
+    url: str = field(repr=False)
     token: Secret = field(repr=False)
     origin: str
     type: str = "kcidb"
@@ -218,15 +220,25 @@ def _apprise(name: str, table: Table) -> AppriseSink:
     urls = table.texts("urls")
     if not urls:
         raise ConfigError(f"{table.name('urls')} must list at least one apprise URL")
-    import apprise  # only where a notify file names an apprise sink: a heavy import
-
     for index, url in enumerate(urls):
-        if apprise.Apprise.instantiate(url) is None:
+        if not _apprise_can_use(url):
             raise ConfigError(
                 f"{table.name('urls')}[{index}] ({url.partition('://')[0]}://...) is not a URL "
                 "apprise can use"
             )
     return AppriseSink(name, tuple(Secret(u) for u in urls))
+
+
+def _apprise_can_use(url: str) -> bool:
+    import apprise  # only where a notify file names an apprise sink: a heavy import
+
+    # Apprise logs why it cannot use a URL, over lines of its own: the one line is ours.
+    logger = logging.getLogger("apprise")
+    level, logger.level = logger.level, logging.CRITICAL + 1
+    try:
+        return apprise.Apprise.instantiate(url) is not None
+    finally:
+        logger.setLevel(level)
 
 
 def _kcidb(name: str, table: Table) -> KcidbSink:

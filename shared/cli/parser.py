@@ -40,7 +40,9 @@ def _add_serving(sub: argparse._SubParsersAction[Parser]) -> None:
         help="N processes on the port (TUXHOOK_RECEIVER_PROCESSES)",
     )
     p = sub.add_parser("worker", help="run RQ workers, each process on one queue")
-    p.add_argument("queues", nargs="*", metavar="QUEUE", help="default: build oebuild test plan notify")
+    p.add_argument(
+        "queues", nargs="*", metavar="QUEUE", help="default: build oebuild test plan notify"
+    )
     p.add_argument("--burst", action="store_true", help="stop once the queues are empty")
     p.add_argument(
         "--pool",

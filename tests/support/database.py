@@ -70,7 +70,9 @@ def truncate(url: str) -> None:
     engine = engine_for(url)
     try:
         with engine.begin() as conn:
-            conn.exec_driver_sql("TRUNCATE test_results, deliveries, outcomes, outbox RESTART IDENTITY")
+            conn.exec_driver_sql(
+                "TRUNCATE test_results, deliveries, outcomes, outbox RESTART IDENTITY"
+            )
     finally:
         engine.dispose()
 
