@@ -193,8 +193,8 @@ class _Mailbox:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         message = message_from_bytes(envelope.original_content or b"")
-        body = message.get_payload(decode=True)
-        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        parts = [p.get_payload(decode=True) for p in message.walk() if not p.is_multipart()]
+        text = "\n".join(p.decode("utf-8", "replace") for p in parts if isinstance(p, bytes))
         self.messages.append(
             {"to": ",".join(envelope.rcpt_tos), "subject": str(message["subject"]), "body": text}
         )
