@@ -223,5 +223,8 @@ NOTIFY_RETENTION_DAYS: Final = 30
 # Redis hash of delivery counts by sink and outcome ("<sink>:<outcome>" -> count), added to by
 # workers and read by /metrics. Never expires: counters.
 NOTIFY_METRICS_KEY: Final = "tuxhook:metrics:notify"
+# Redis hash of the outbox's backlog as maintenance last counted it ("undelivered", "oldest" as a
+# Unix time, empty when none), read by /metrics. Never expires: overwritten each pass.
+NOTIFY_BACKLOG_KEY: Final = "tuxhook:notify:backlog"
 # How a delivery attempt ended: bounded, so each is a label value.
 NOTIFY_OUTCOMES: Final = ("delivered", "retried", "failed")

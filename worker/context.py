@@ -21,7 +21,8 @@ from shared.settings import Settings
 class WorkerContext:
     def __init__(self) -> None:
         self._settings: Settings | None = None
-        self._engine: Engine | None = None
+        # The writer (write=True) and the reader, each built on first use.
+        self._engines: dict[bool, Engine] = {}
         self._pid = 0
         self._notify = NO_NOTIFICATIONS
 
@@ -38,30 +39,40 @@ class WorkerContext:
         return self._settings.public_url if self._settings is not None else None
 
     def engine(self) -> Engine:
-        if self._engine is not None and self._pid != os.getpid():
-            # Inherited over a fork: forget the parent's connections without closing them.
-            self._engine.dispose(close=False)
-            self._engine = None
-        if self._engine is None:
-            self._engine = self._create()
-            self._pid = os.getpid()
-        return self._engine
+        """The engine jobs write with (on SQLite, its transactions take the write lock)."""
+        return self._get(write=True)
 
-    def _create(self) -> Engine:
+    def reader(self) -> Engine:
+        """An engine for reads alone: on SQLite, it never waits for a writer's lock."""
+        return self._get(write=False)
+
+    def _get(self, *, write: bool) -> Engine:
+        if self._engines and self._pid != os.getpid():
+            # Inherited over a fork: forget the parent's connections without closing them.
+            for engine in self._engines.values():
+                engine.dispose(close=False)
+            self._engines = {}
+        if write not in self._engines:
+            self._engines[write] = self._create(write=write)
+            self._pid = os.getpid()
+        return self._engines[write]
+
+    def _create(self, *, write: bool) -> Engine:
         if self._settings is None:
             raise PermanentError("the worker context is not configured; run `tuxhook worker`")
         return create_engine(
             self._settings.database_url,
             lock_timeout_s=self._settings.database_lock_timeout_s,
-            write=True,
+            write=write,
             application_name="tuxhook-worker",
         )
 
     def close(self) -> None:
-        # Only the process that built the engine may close its connections.
-        if self._engine is not None and self._pid == os.getpid():
-            self._engine.dispose()
-        self._engine = None
+        # Only the process that built the engines may close their connections.
+        if self._pid == os.getpid():
+            for engine in self._engines.values():
+                engine.dispose()
+        self._engines = {}
 
 
 CONTEXT = WorkerContext()

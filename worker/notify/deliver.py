@@ -58,7 +58,7 @@ def deliver(row_id: int) -> str:
     """Deliver outbox row `row_id`; what the sink answered, or why nothing was sent."""
     job = get_current_job()
     engine = CONTEXT.engine()
-    row = load(engine, row_id)
+    row = load(CONTEXT.reader(), row_id)
     if row is None:
         return "gone: purged from the outbox"
     if row.delivered:

@@ -18,10 +18,10 @@ from worker.notify.outbox import hand_off_outcome
 log = structlog.get_logger("tuxhook.notify")
 
 
-def hand_off_after_commit(engine: Engine, job: Any, kind: str, uid: str) -> None:
+def hand_off_after_commit(reader: Engine, writer: Engine, job: Any, kind: str, uid: str) -> None:
     if job is None:
         return  # run outside RQ (a test calling the handler): the sweep hands them over
     try:
-        hand_off_outcome(engine, job.connection, kind, uid)
+        hand_off_outcome(reader, writer, job.connection, kind, uid)
     except (RedisError, SQLAlchemyError) as e:
         log.warning("notify_hand_off_deferred", kind=kind, uid=uid, reason=str(e).splitlines()[0])

@@ -25,22 +25,26 @@ from shared.constants import (
     NOTIFY_SWEEP_LOCK_TTL_S,
 )
 from shared.notify_config import NotifyConfig
+from shared.notify_metrics import write_backlog
+from shared.outbox_status import backlog
 from worker.notify.outbox import enqueue, job_id, purge, sweep, undelivered_since
 
 log = structlog.get_logger("tuxhook.notify")
 
 
-def notify_maintenance(engine: Engine, redis: Redis, config: NotifyConfig) -> None:
+def notify_maintenance(reader: Engine, writer: Engine, redis: Redis, config: NotifyConfig) -> None:
     """One pass; a store or Redis that fails it is logged, and the next pass tries again."""
     if not redis.set(NOTIFY_SWEEP_LOCK_KEY, "1", nx=True, ex=NOTIFY_SWEEP_LOCK_TTL_S):
         return
     try:
-        swept = sweep(engine, redis, config.sweep_grace_s)
+        swept = sweep(reader, writer, redis, config.sweep_grace_s)
         if swept:
             log.warning("notify_swept", events=swept)
+        with reader.connect() as conn:
+            write_backlog(redis, *backlog(conn))
         if redis.set(NOTIFY_REDRIVE_KEY, "1", nx=True, ex=NOTIFY_REDRIVE_INTERVAL_S):
-            redriven = redrive(engine, redis, config.redrive_max_age_days)
-            purged = purge(engine, config.retention_days)
+            redriven = redrive(reader, redis, config.redrive_max_age_days)
+            purged = purge(writer, config.retention_days)
             log.info("notify_daily", redriven=redriven, purged=purged)
     except (RedisError, SQLAlchemyError) as e:
         log.warning("notify_maintenance_failed", reason=str(e).splitlines()[0])
@@ -55,11 +59,11 @@ def _statuses(redis: Redis, ids: list[int]) -> list[bytes | None]:
         return list(pipe.execute())
 
 
-def redrive(engine: Engine, redis: Redis, max_age_days: int) -> int:
+def redrive(reader: Engine, redis: Redis, max_age_days: int) -> int:
     """Offer again the undelivered events whose jobs failed or are gone; how many."""
     since = datetime.now(UTC) - timedelta(days=max_age_days)
     after, offered = 0, 0
-    while ids := undelivered_since(engine, since, after):
+    while ids := undelivered_since(reader, since, after):
         after = ids[-1]
         statuses = _statuses(redis, ids)
         gone = [i for i, s in zip(ids, statuses, strict=True) if s is None]

@@ -17,7 +17,7 @@ from functools import cache
 from redis import Redis
 from rq import Queue, Retry
 from rq.serializers import JSONSerializer
-from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -30,7 +30,6 @@ from shared.constants import (
     NOTIFY_RETRY_INTERVALS_S,
 )
 from shared.db.schema import outbox
-from shared.timestamps import as_utc
 from worker.notify.events import OutboxEvent
 
 _x = outbox.c
@@ -75,12 +74,12 @@ _UNHANDED_OF = select(_x.id).where(
 )
 
 
-def hand_off_outcome(engine: Engine, redis: Redis, kind: str, uid: str) -> int:
+def hand_off_outcome(reader: Engine, writer: Engine, redis: Redis, kind: str, uid: str) -> int:
     """Hand an outcome's new events to the notify queue, right after the commit that wrote
     them; how many were handed over."""
-    with engine.connect() as conn:
+    with reader.connect() as conn:
         ids = list(conn.execute(_UNHANDED_OF, {"kind": kind, "uid": uid}).scalars())
-    return hand_off(engine, redis, ids)
+    return hand_off(writer, redis, ids)
 
 
 def notify_queue(redis: Redis) -> Queue:
@@ -132,7 +131,7 @@ def hand_off(engine: Engine, redis: Redis, ids: Sequence[int]) -> int:
     return len(ids)
 
 
-def sweep(engine: Engine, redis: Redis, grace_s: float) -> int:
+def sweep(reader: Engine, writer: Engine, redis: Redis, grace_s: float) -> int:
     """Hand over rows that a worker which died after its commit left behind."""
     before = datetime.now(UTC) - timedelta(seconds=grace_s)
     query = (
@@ -141,12 +140,12 @@ def sweep(engine: Engine, redis: Redis, grace_s: float) -> int:
         .order_by(_x.created_at)
         .limit(NOTIFY_BATCH)
     )
-    with engine.connect() as conn:
+    with reader.connect() as conn:
         ids = list(conn.execute(query).scalars())
-    return hand_off(engine, redis, ids)
+    return hand_off(writer, redis, ids)
 
 
-def undelivered_since(engine: Engine, since: datetime, after_id: int) -> list[int]:
+def undelivered_since(reader: Engine, since: datetime, after_id: int) -> list[int]:
     query = (
         select(_x.id)
         .where(
@@ -158,7 +157,7 @@ def undelivered_since(engine: Engine, since: datetime, after_id: int) -> list[in
         .order_by(_x.id)
         .limit(NOTIFY_BATCH)
     )
-    with engine.connect() as conn:
+    with reader.connect() as conn:
         return list(conn.execute(query).scalars())
 
 
@@ -167,16 +166,3 @@ def purge(engine: Engine, retention_days: int) -> int:
     before = datetime.now(UTC) - timedelta(days=retention_days)
     with engine.begin() as conn:
         return conn.execute(delete(outbox).where(_x.delivered_at < before)).rowcount or 0
-
-
-def backlog(conn: Connection) -> tuple[int, datetime | None]:
-    """Events not delivered yet, and when the oldest of them was written."""
-    count, oldest = conn.execute(
-        select(func.count(), func.min(_x.created_at)).where(_x.delivered_at.is_(None))
-    ).one()
-    return int(count), None if oldest is None else as_utc(oldest)
-
-
-def pending_by_sink(conn: Connection) -> dict[str, int]:
-    query = select(_x.sink, func.count()).where(_x.delivered_at.is_(None)).group_by(_x.sink)
-    return {sink: int(n) for sink, n in conn.execute(query)}

@@ -58,4 +58,6 @@ class MeteredWorker(SimpleWorker):
         rq_maintenance: Callable[[], None] = super().run_maintenance_tasks  # unannotated in RQ
         rq_maintenance()
         if NOTIFY_QUEUE in self.queue_names():
-            notify_maintenance(CONTEXT.engine(), self.connection, CONTEXT.notify())
+            notify_maintenance(
+                CONTEXT.reader(), CONTEXT.engine(), self.connection, CONTEXT.notify()
+            )

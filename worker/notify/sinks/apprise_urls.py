@@ -24,6 +24,8 @@ _TITLES = {
 
 def summary(event: dict[str, Any]) -> tuple[str, str]:
     """(title, body) for people."""
+    if event.get("type") == "test":
+        return "tuxhook: test notification", f"tuxhook reaches this sink. {event.get('url') or ''}"
     outcome = event.get("outcome") or {}
     what = _TITLES.get(str(event.get("type")), str(event.get("type")))
     kind, uid = outcome.get("kind", "event"), outcome.get("uid", "")
