@@ -17,7 +17,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from tests.support.burst import Sender, Sent, callbacks
-from tests.support.database import write_lock_held
+from tests.support.database import SQLITE_NOW_POSTGRES_IN_SOAK, write_lock_held
 from tests.support.keys import KeyPair
 from tests.support.notify_files import (
     KCIDB_TOKEN,
@@ -118,6 +118,7 @@ async def test_a_sink_answering_500_twice_then_200_gets_every_event(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("database_url", SQLITE_NOW_POSTGRES_IN_SOAK, indirect=True)
 async def test_a_sink_down_for_30_s_gets_every_event_once_back(
     store_env: dict[str, str],
     keys: KeyPair,
