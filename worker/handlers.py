@@ -28,7 +28,7 @@ def process(kind: str, delivery: dict[str, Any]) -> Stored:
         structlog.contextvars.bind_contextvars(uid=change.uid)
         stored = save(CONTEXT.engine(), change)
         if stored == "applied" and change.events:
-            hand_off_after_commit(CONTEXT.reader(), CONTEXT.engine(), job, change.kind, change.uid)
+            hand_off_after_commit(job, change.events)
         log.info(
             "job",
             stored=stored,

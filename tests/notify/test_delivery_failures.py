@@ -88,7 +88,7 @@ def test_a_refusal_fails_at_once_with_its_reason_and_a_replay_delivers(
     assert row.last_error is not None and "answered 410: scripted 410" in row.last_error
     failed = run_cli(env, "failed", "--queue", NOTIFY_QUEUE)
     assert failed.returncode == 0, failed.stderr
-    assert f"notify_{row.id}" in failed.stdout and "answered 410: scripted 410" in failed.stdout
+    assert f"notify_{row.event_id}_hook" in failed.stdout and "answered 410: scripted 410" in failed.stdout
     replayed = run_cli(env, "replay", "--queue", NOTIFY_QUEUE, "--all")
     assert replayed.returncode == 0 and "requeued 1 failed job(s)" in replayed.stdout
     drain(Settings.from_env(env), redis_client)

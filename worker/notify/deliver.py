@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import structlog
 from redis import Redis
 from rq import get_current_job
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from shared.db.schema import outbox
 from shared.errors import PermanentError, SinkUnavailable, TuxhookError
@@ -37,8 +37,10 @@ class Row:
     delivered: bool
 
 
-def load(engine: Engine, row_id: int) -> Row | None:
-    query = select(_x.id, _x.event_id, _x.sink, _x.event, _x.delivered_at).where(_x.id == row_id)
+def load(engine: Engine, event_id: str, sink: str) -> Row | None:
+    query = select(_x.id, _x.event_id, _x.sink, _x.event, _x.delivered_at).where(
+        _x.event_id == event_id, _x.sink == sink
+    )
     with engine.connect() as conn:
         found = conn.execute(query).one_or_none()
     if found is None:
@@ -47,18 +49,25 @@ def load(engine: Engine, row_id: int) -> Row | None:
 
 
 def record_attempt(engine: Engine, row_id: int, error: str | None) -> None:
-    values: dict[str, object] = {"attempts": _x.attempts + 1, "last_error": error}
+    """Count an attempt; the first marks the row handed over, if the sweep has not."""
+    now = datetime.now(UTC)
+    values: dict[str, object] = {
+        "attempts": _x.attempts + 1,
+        "last_error": error,
+        "handed_at": func.coalesce(_x.handed_at, now),
+    }
     if error is None:
-        values["delivered_at"] = datetime.now(UTC)
+        values["delivered_at"] = now
     with engine.begin() as conn:
         conn.execute(update(outbox).where(_x.id == row_id).values(**values))
 
 
-def deliver(row_id: int) -> str:
-    """Deliver outbox row `row_id`; what the sink answered, or why nothing was sent."""
+def deliver(event_id: str, sink_name: str) -> str:
+    """Deliver event `event_id` to `sink_name`; what the sink answered, or why nothing was
+    sent."""
     job = get_current_job()
     engine = CONTEXT.engine()
-    row = load(CONTEXT.reader(), row_id)
+    row = load(CONTEXT.reader(), event_id, sink_name)
     if row is None:
         return "gone: purged from the outbox"
     if row.delivered:

@@ -27,7 +27,7 @@ from shared.constants import (
 from shared.notify_config import NotifyConfig
 from shared.notify_metrics import write_backlog
 from shared.outbox_status import backlog
-from worker.notify.outbox import enqueue, job_id, purge, sweep, undelivered_since
+from worker.notify.outbox import Key, hand_off, job_id, purge, sweep, undelivered_since
 
 log = structlog.get_logger("tuxhook.notify")
 
@@ -52,10 +52,10 @@ def notify_maintenance(reader: Engine, writer: Engine, redis: Redis, config: Not
         redis.delete(NOTIFY_SWEEP_LOCK_KEY)
 
 
-def _statuses(redis: Redis, ids: list[int]) -> list[bytes | None]:
+def _statuses(redis: Redis, keys: list[Key]) -> list[bytes | None]:
     with redis.pipeline(transaction=False) as pipe:
-        for row_id in ids:
-            pipe.hget(f"rq:job:{job_id(row_id)}", "status")
+        for key in keys:
+            pipe.hget(f"rq:job:{job_id(*key)}", "status")
         return list(pipe.execute())
 
 
@@ -63,13 +63,12 @@ def redrive(reader: Engine, redis: Redis, max_age_days: int) -> int:
     """Offer again the undelivered events whose jobs failed or are gone; how many."""
     since = datetime.now(UTC) - timedelta(days=max_age_days)
     after, offered = 0, 0
-    while ids := undelivered_since(reader, since, after):
-        after = ids[-1]
-        statuses = _statuses(redis, ids)
-        gone = [i for i, s in zip(ids, statuses, strict=True) if s is None]
-        failed = {
-            job_id(i): NOTIFY_QUEUE for i, s in zip(ids, statuses, strict=True) if s == b"failed"
-        }
-        enqueue(redis, gone)
-        offered += len(gone) + len(requeue(redis, failed).requeued)
+    while rows := undelivered_since(reader, since, after):
+        after = rows[-1][0]
+        keys = [key for _, key in rows]
+        statuses = _statuses(redis, keys)
+        gone = [k for k, s in zip(keys, statuses, strict=True) if s is None]
+        failed = [job_id(*k) for k, s in zip(keys, statuses, strict=True) if s == b"failed"]
+        replayed = requeue(redis, dict.fromkeys(failed, NOTIFY_QUEUE))
+        offered += hand_off(redis, gone) + len(replayed.requeued)
     return offered

@@ -2,22 +2,28 @@
 
 A row is written in the transaction that stores its outcome (`add_events`), so an event exists
 exactly when its outcome does. After the commit, the worker that stored it hands it to the
-notify queue (`hand_off`): RQ's job id is the row's, `notify_<id>`, so that handing a row over
-twice queues it once. A worker that died between its commit and its hand-off leaves rows with
-no `handed_at`; maintenance's sweep hands those over once they are older than a grace that a
-living worker never needs (`sweep`). Delivered rows are kept for the notify file's retention.
+notify queue (`hand_off`), without touching the store again: the RQ job's id is the event's and
+the sink's, `notify_<event id>_<sink>`, and RQ's unique enqueue queues it only if no job of that
+id exists, so that a row handed over twice is delivered by one job.
+
+A worker that died between its commit and its hand-off leaves rows that no job was made for:
+maintenance's sweep takes rows not yet marked handed over that are older than a grace a living
+worker never needs, queues a job for those that have none, and marks them all (`sweep`). A
+row's first delivery attempt marks it too (worker/notify/deliver.py); either way, once.
+Delivered rows are purged after the notify file's retention.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from redis import Redis
 from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
 from rq.serializers import JSONSerializer
-from sqlalchemy import Connection, Engine, bindparam, delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -35,9 +41,12 @@ from worker.notify.events import OutboxEvent
 _x = outbox.c
 RETRY = Retry(max=len(NOTIFY_RETRY_INTERVALS_S), interval=list(NOTIFY_RETRY_INTERVALS_S))
 
+# (event id, sink): an outbox row's identity, and its job's.
+Key = tuple[str, str]
 
-def job_id(row_id: int) -> str:
-    return f"notify_{row_id}"
+
+def job_id(event_id: str, sink: str) -> str:
+    return f"notify_{event_id}_{sink}"
 
 
 @cache
@@ -69,85 +78,66 @@ def add_events(conn: Connection, events: Sequence[OutboxEvent], now: datetime) -
     conn.execute(_insert(conn.dialect.name), rows)
 
 
-_UNHANDED_OF = select(_x.id).where(
-    _x.kind == bindparam("kind"), _x.uid == bindparam("uid"), _x.handed_at.is_(None)
-)
-
-
-def hand_off_outcome(reader: Engine, writer: Engine, redis: Redis, kind: str, uid: str) -> int:
-    """Hand an outcome's new events to the notify queue, right after the commit that wrote
-    them; how many were handed over."""
-    with reader.connect() as conn:
-        ids = list(conn.execute(_UNHANDED_OF, {"kind": kind, "uid": uid}).scalars())
-    return hand_off(writer, redis, ids)
-
-
 def notify_queue(redis: Redis) -> Queue:
     return Queue(NOTIFY_QUEUE, connection=redis, serializer=JSONSerializer)
 
 
-def enqueue(redis: Redis, ids: Sequence[int]) -> None:
-    """A job for each row that has none in Redis: one that is queued, scheduled, running or
-    failed is left as it is, so that a row handed over twice is delivered by one job."""
-    if not ids:
-        return
-    queue = notify_queue(redis)
-    with redis.pipeline(transaction=False) as pipe:
-        for row_id in ids:
-            pipe.exists(f"rq:job:{job_id(row_id)}")
-        present = pipe.execute()
-    new = [row_id for row_id, found in zip(ids, present, strict=True) if not found]
-    if not new:
-        return
-    queue.enqueue_many(
-        [
-            Queue.prepare_data(
+def hand_off(redis: Redis, keys: Iterable[Key]) -> int:
+    """A job for each row that has none in Redis (one queued, scheduled, running, failed or
+    finished is left as it is); how many were queued."""
+    queue, queued = notify_queue(redis), 0
+    for event_id, sink in keys:
+        try:
+            queue.enqueue_call(
                 NOTIFY_HANDLER_PATH,
-                args=(row_id,),
-                job_id=job_id(row_id),
+                args=(event_id, sink),
+                job_id=job_id(event_id, sink),
                 retry=RETRY,
                 result_ttl=JOB_RESULT_TTL_S,
                 failure_ttl=JOB_FAILURE_TTL_S,
-                description=f"notify {row_id}",
+                description=f"notify {sink} {event_id}",
+                unique=True,
             )
-            for row_id in new
-        ]
-    )
+            queued += 1
+        except DuplicateJobError:
+            continue
+    return queued
 
 
-def hand_off(engine: Engine, redis: Redis, ids: Sequence[int]) -> int:
-    """Queue a job for each row, then mark the rows handed over (once: a row already marked
-    keeps its first mark)."""
-    if not ids:
-        return 0
-    enqueue(redis, ids)
+def mark_handed(writer: Engine, ids: Sequence[int]) -> None:
+    """Mark rows handed over, once: a row marked already keeps its first mark."""
     mark = (
         update(outbox)
         .where(_x.id.in_(ids), _x.handed_at.is_(None))
         .values(handed_at=datetime.now(UTC))
     )
-    with engine.begin() as conn:
+    with writer.begin() as conn:
         conn.execute(mark)
-    return len(ids)
 
 
 def sweep(reader: Engine, writer: Engine, redis: Redis, grace_s: float) -> int:
-    """Hand over rows that a worker which died after its commit left behind."""
+    """Hand over rows that a worker which died after its commit left behind; how many needed
+    a job."""
     before = datetime.now(UTC) - timedelta(seconds=grace_s)
     query = (
-        select(_x.id)
+        select(_x.id, _x.event_id, _x.sink)
         .where(_x.handed_at.is_(None), _x.created_at < before)
         .order_by(_x.created_at)
         .limit(NOTIFY_BATCH)
     )
     with reader.connect() as conn:
-        ids = list(conn.execute(query).scalars())
-    return hand_off(writer, redis, ids)
+        rows = conn.execute(query).all()
+    if not rows:
+        return 0
+    queued = hand_off(redis, ((r.event_id, r.sink) for r in rows))
+    mark_handed(writer, [r.id for r in rows])
+    return queued
 
 
-def undelivered_since(reader: Engine, since: datetime, after_id: int) -> list[int]:
+def undelivered_since(reader: Engine, since: datetime, after_id: int) -> list[tuple[int, Key]]:
+    """Undelivered rows handed over and written since `since`, a batch after row `after_id`."""
     query = (
-        select(_x.id)
+        select(_x.id, _x.event_id, _x.sink)
         .where(
             _x.delivered_at.is_(None),
             _x.handed_at.is_not(None),
@@ -158,11 +148,11 @@ def undelivered_since(reader: Engine, since: datetime, after_id: int) -> list[in
         .limit(NOTIFY_BATCH)
     )
     with reader.connect() as conn:
-        return list(conn.execute(query).scalars())
+        return [(r.id, (r.event_id, r.sink)) for r in conn.execute(query)]
 
 
-def purge(engine: Engine, retention_days: int) -> int:
+def purge(writer: Engine, retention_days: int) -> int:
     """Delete the rows delivered longer ago than the retention; how many."""
     before = datetime.now(UTC) - timedelta(days=retention_days)
-    with engine.begin() as conn:
+    with writer.begin() as conn:
         return conn.execute(delete(outbox).where(_x.delivered_at < before)).rowcount or 0
