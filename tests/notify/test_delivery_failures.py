@@ -11,12 +11,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from redis import Redis
 
-from shared.constants import NOTIFY_QUEUE, NOTIFY_REDRIVE_KEY
+from shared.constants import NOTIFY_QUEUE, NOTIFY_REDRIVE_KEY, NOTIFY_RETRY_INTERVALS_S
 from shared.db.schema import outbox as outbox_table
 from shared.settings import Settings
 from tests.support.cli import run_cli
 from tests.support.database import engine_for
 from tests.support.failures import delivery
+from tests.support.jobs import fetch
 from tests.support.notify_files import outbox, rule, webhook_sink, write_notify_file
 from tests.support.outbox import OutboxRow, outbox_rows
 from tests.support.sinks import WebhookReceiver
@@ -88,9 +89,14 @@ def test_a_refusal_fails_at_once_with_its_reason_and_a_replay_delivers(
     assert row.last_error is not None and "answered 410: scripted 410" in row.last_error
     failed = run_cli(env, "failed", "--queue", NOTIFY_QUEUE)
     assert failed.returncode == 0, failed.stderr
-    assert f"notify_{row.event_id}_hook" in failed.stdout and "answered 410: scripted 410" in failed.stdout
+    assert (
+        f"notify_{row.event_id}_hook" in failed.stdout
+        and "answered 410: scripted 410" in failed.stdout
+    )
     replayed = run_cli(env, "replay", "--queue", NOTIFY_QUEUE, "--all")
     assert replayed.returncode == 0 and "requeued 1 failed job(s)" in replayed.stdout
+    job = fetch(redis_client, f"notify_{row.event_id}_hook")
+    assert job.retry_intervals == list(NOTIFY_RETRY_INTERVALS_S)  # a delivery's, not a store's
     drain(Settings.from_env(env), redis_client)
     [row] = outbox_rows(database_url)
     assert row.delivered and row.attempts == 2

@@ -21,6 +21,7 @@ from tests.support.notify_files import (
 )
 from tests.support.processes import run_tuxhook
 
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "notifications.md"
 HOOK = webhook_sink("hook", "https://hooks.example.org/x?token=query-secret", (SECRET, OLD_SECRET))
 CHAT = apprise_sink(
     "chat",
@@ -114,3 +115,10 @@ def test_secrets_are_not_in_the_workers_start_up_line(
     assert "worker_starting" in said and "hooks.example.org" in said
     for secret in (SECRET, OLD_SECRET, "query-secret", "mail-pass", KCIDB_TOKEN):
         assert secret not in said
+
+
+def test_the_docs_example_is_a_notify_file_tuxhook_reads(tmp_path: Path) -> None:
+    text = DOCS.read_text(encoding="utf-8").split("```toml\n", 1)[1].split("```", 1)[0]
+    config = load_notify_file(write_notify_file(tmp_path, text))
+    assert set(config.sinks) == {"ops-hook", "chat", "kernelci"}
+    assert config.sinks_for("test_failed", "linaro/lkft") == ("ops-hook", "chat")
