@@ -19,19 +19,21 @@ def notify_status(settings: Settings) -> dict[str, Any] | None:
     if settings.notify_file is None:
         return None
     config = load_notify_file(settings.notify_file)
-    url = settings.database_url
-    engine = create_engine(url, lock_timeout_s=settings.database_lock_timeout_s)
-    try:
-        with engine.connect() as conn:
-            found = outbox_status(conn)
-    except SQLAlchemyError as e:
-        raise unavailable(url, e) from e
-    finally:
-        engine.dispose()
     sinks = [
         {"name": name, "type": sink.type, "target": sink.target()}
         for name, sink in config.sinks.items()
     ]
+    url = settings.database_url
+    try:
+        engine = create_engine(url, lock_timeout_s=settings.database_lock_timeout_s)
+        try:
+            with engine.connect() as conn:
+                found = outbox_status(conn)
+        finally:
+            engine.dispose()
+    except SQLAlchemyError as e:
+        # The queues are still worth showing: the store's trouble is said in its place.
+        return {"sinks": sinks, "outbox": None, "error": unavailable(url, e).message}
     return {"sinks": sinks, "outbox": found.as_json()}
 
 
@@ -44,9 +46,12 @@ def _oldest(at: str | None, now: datetime) -> str:
 
 def render_notify(doc: dict[str, Any], now: datetime | None = None) -> list[str]:
     outbox = doc["outbox"]
-    oldest = _oldest(outbox["oldest_undelivered_at"], now or datetime.now(UTC))
-    lines = ["", f"notifications: {outbox['undelivered']} undelivered, oldest {oldest}"]
+    if outbox is None:
+        lines = ["", f"notifications: {doc['error']}"]
+    else:
+        oldest = _oldest(outbox["oldest_undelivered_at"], now or datetime.now(UTC))
+        lines = ["", f"notifications: {outbox['undelivered']} undelivered, oldest {oldest}"]
     for sink in doc["sinks"]:
-        waiting = outbox["by_sink"].get(sink["name"], 0)
+        waiting = "-" if outbox is None else outbox["by_sink"].get(sink["name"], 0)
         lines.append(f"  {sink['name']}  {sink['type']}  {sink['target']}  undelivered={waiting}")
     return lines

@@ -105,3 +105,19 @@ async def test_status_and_metrics_show_the_backlog_and_deliveries(
     shown = run_cli(env, "status")
     assert "notifications: 1 undelivered, oldest " in shown.stdout
     assert SECRET not in shown.stdout + done.stdout
+
+
+def test_status_shows_the_queues_when_the_store_is_not_there(
+    settings_env: dict[str, str], hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    path = write_notify_file(tmp_path, webhook_sink("hook", hook.url("/hook")))
+    env = {
+        **settings_env,
+        "TUXHOOK_NOTIFY_FILE": str(path),
+        "TUXHOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'absent.sqlite3'}",
+    }
+    done = run_cli(env, "status")
+    assert done.returncode == 0, done.stderr
+    assert "notifications: cannot use the store" in done.stdout
+    assert "  hook  webhook  " in done.stdout and "undelivered=-" in done.stdout
+    assert "QUEUE" in done.stdout
