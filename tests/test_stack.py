@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from shared.constants import KINDS
+from shared.constants import KINDS, QUEUE_NAMES
 from shared.db.schema import deliveries, outcomes
 from tests.support.builders import signed_callback
 from tests.support.database import POSTGRES_SERVER_URL, create_database, drop_database, engine_for
@@ -137,7 +137,7 @@ def check_metrics(m: Samples, sent: int) -> None:
     assert total(m, "tuxhook_jobs_total", outcome="failed") == 0
     assert total(m, "tuxhook_job_duration_seconds_count", outcome="succeeded") == sent
     assert total(m, "tuxhook_queue_depth") == 0
-    assert total(m, "tuxhook_workers_alive") == WORKERS * len(KINDS)
+    assert total(m, "tuxhook_workers_alive") == WORKERS * len(QUEUE_NAMES)
 
 
 def check_redis_is_configured_as_compose_says(redis: RedisServer) -> None:
@@ -192,6 +192,8 @@ async def test_a_burst_through_the_stack_is_stored_exactly_once(
     rows, delivery_count = stored_rows(empty_database)
     assert sorted((k, u) for k, u, _ in rows) == sorted(sent)
     assert {d for _, _, d in rows} == {1} and delivery_count == len(sent)
-    assert sorted(q for w in status["workers"] for q in w["queues"]) == sorted(KINDS * WORKERS)
+    assert sorted(q for w in status["workers"] for q in w["queues"]) == sorted(
+        QUEUE_NAMES * WORKERS
+    )
     check_metrics(m, len(sent))
     check_each_worker_took_a_share(stack, len(sent))

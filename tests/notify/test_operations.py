@@ -93,7 +93,8 @@ async def test_status_and_metrics_show_the_backlog_and_deliveries(
         metrics = await scrape(receiver.url, receiver.http)
     deliveries = "tuxhook_notify_deliveries_total"
     assert value(metrics, deliveries, sink="hook", outcome="delivered") == 1
-    assert value(metrics, deliveries, sink="down", outcome="retried") == 1
+    # Each pass tries the sink that is down again once its retry is due: a load may allow two.
+    assert value(metrics, deliveries, sink="down", outcome="retried") in (1, 2)
     assert value(metrics, "tuxhook_outbox_undelivered") == 1
     assert value(metrics, "tuxhook_outbox_oldest_undelivered_age_seconds") > 0
     done = run_cli(env, "status", "--json")
