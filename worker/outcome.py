@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from shared.errors import PermanentError, TuxhookError
 from shared.jobs import Delivery
@@ -14,6 +14,9 @@ from worker.fields import columns, per_test_results
 
 if TYPE_CHECKING:
     from worker.notify.events import OutboxEvent
+
+# What a job did: stored its payload, only counted it (a more advanced one was there), or nothing.
+Stored = Literal["applied", "stale", "duplicate"]
 
 
 @dataclass(frozen=True)

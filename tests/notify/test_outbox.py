@@ -91,3 +91,23 @@ async def test_which_events_an_outcome_announces(
     doc = callback(kind, **{"project": "linaro/lkft", **status})
     await store(env, keys, redis_client, doc)
     assert sorted(d.event["type"] for d in hook.received) == expected
+
+
+async def test_a_stale_delivery_announces_nothing(
+    store_env: dict[str, str],
+    keys: KeyPair,
+    redis_client: Redis,
+    hook: WebhookReceiver,
+    tmp_path: Path,
+    database_url: str,
+) -> None:
+    """A finished delivery older, by its own clock, than the one stored is only counted: what
+    it would announce is not written."""
+    env = notify_env(store_env, tmp_path, hook)
+    late = callback("build", project="linaro/lkft", finished_time="2024-05-01T10:09:00")
+    early = {**late, "status": {**late["status"], "finished_time": "2024-05-01T10:00:00"}}
+    early["status"].update(result="fail", build_status="fail")
+    await store(env, keys, redis_client, late)
+    await store(env, keys, redis_client, early)
+    assert [d.event["outcome"]["result"] for d in hook.received] == ["pass"]
+    assert [r.type for r in outbox_rows(database_url)] == ["outcome"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
@@ -57,11 +58,10 @@ def _insert(dialect_name: str) -> Insert:
     return stmt
 
 
-def add_events(conn: Connection, events: Sequence[OutboxEvent], now: datetime) -> None:
-    """Write a stored outcome's events, in the transaction that stores it."""
-    if not events:
-        return
-    rows = [
+def outbox_rows(events: Sequence[OutboxEvent], now: datetime) -> list[dict[str, Any]]:
+    """The outbox rows of an outcome's events, as both stores write them (PostgreSQL in its
+    one statement: worker/chain.py's `events`)."""
+    return [
         {
             "event_id": e.event_id,
             "sink": e.sink,
@@ -75,7 +75,12 @@ def add_events(conn: Connection, events: Sequence[OutboxEvent], now: datetime) -
         }
         for e in events
     ]
-    conn.execute(_insert(conn.dialect.name), rows)
+
+
+def add_events(conn: Connection, events: Sequence[OutboxEvent], now: datetime) -> None:
+    """Write a stored outcome's events, in the transaction that stores it (SQLite)."""
+    if events:
+        conn.execute(_insert(conn.dialect.name), outbox_rows(events, now))
 
 
 def notify_queue(redis: Redis) -> Queue:
