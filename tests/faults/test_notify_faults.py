@@ -33,7 +33,8 @@ from tests.support.processes import Process, start_receiver, start_worker
 from tests.support.sinks import KcidbStandIn, WebhookReceiver
 from tests.support.waiting import eventually
 
-DELIVERED_WITHIN_S = 60.0  # seconds for every event to reach its sinks once they answer
+DELIVERED_WITHIN_S = 90.0  # seconds for every event to reach its sinks once they answer
+RETRIED_WITHIN_S = 60.0  # seconds for every event to have been tried twice
 DOWN_S = 30.0  # seconds a sink is down
 
 
@@ -118,6 +119,7 @@ async def test_a_sink_answering_500_twice_then_200_gets_every_event(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(RETRIED_WITHIN_S + DOWN_S + DELIVERED_WITHIN_S + 30)
 @pytest.mark.parametrize("database_url", SQLITE_NOW_POSTGRES_IN_SOAK, indirect=True)
 async def test_a_sink_down_for_30_s_gets_every_event_once_back(
     store_env: dict[str, str],
@@ -141,6 +143,7 @@ async def test_a_sink_down_for_30_s_gets_every_event_once_back(
                 and len(outbox_rows(database_url)) == 2 * len(sent)
             ),
             "retried while the sinks are down",
+            RETRIED_WITHIN_S,
         )
         time.sleep(max(0.0, DOWN_S - (time.monotonic() - down_since)))
         hook.start()

@@ -19,10 +19,11 @@ from tests.support.sinks import WebhookReceiver
 from tests.support.waiting import eventually
 
 BURST = 1000
-DELIVERED_WITHIN_S = 120.0  # seconds for every notification of the burst to be delivered
+DELIVERED_WITHIN_S = 240.0  # seconds for every notification of the burst to be delivered
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(DELIVERED_WITHIN_S + 60)  # a loaded machine: about 50 s on a quiet one
 @pytest.mark.parametrize("database_url", SQLITE_NOW_POSTGRES_IN_SOAK, indirect=True)
 async def test_a_burst_of_1000_is_notified_exactly_once(
     store_env: dict[str, str],
