@@ -1,7 +1,7 @@
 """The notification outbox.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-07
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-# Main's head when this branch was made; set it to main's head at merge time.
-down_revision = "0001"
+# Main's head when this branch last merged main; set it to main's head at merge time.
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
