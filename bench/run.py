@@ -15,6 +15,7 @@ BENCHMARKS = (
     "bench.redis_stall",  # time to a 503 with Redis stalled (SIGSTOP) vs down
     "bench.exposure",  # what an anonymous client costs a receiver, before issue 12 and after
     "bench.enrich",  # test jobs queueing per-case fetches vs not; a fetch's time; the size bound
+    "bench.notify_burst",  # a burst stored with notifications vs without (target ratio >= 0.9)
 )
 
 

@@ -32,7 +32,11 @@ from redis.exceptions import RedisError
 from receiver.limits import BodyBudget
 from shared.constants import ENQUEUE_LATENCY_BUCKETS_S, JOB_OUTCOMES, KINDS, QUEUE_NAMES
 from shared.job_metrics import JobSeries, read_series
+from shared.notify_metrics import read_backlog, read_deliveries
 from shared.queue_status import QueueStatus, queue_status, workers_alive
+
+# Deliveries by (sink, outcome), and the outbox's (undelivered, oldest age in seconds).
+NotifyFigures = tuple[dict[tuple[str, str], int], tuple[int, float]]
 
 CALLBACK_OUTCOMES = ("accepted", "duplicate", "rejected", "failed")
 UNKNOWN_KIND = "unknown"  # refused before its kind was known (bad signature, bad JSON...)
@@ -135,7 +139,7 @@ class RedisCollector:
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("tuxhook_redis_up", "1 when Redis answered this scrape, else 0.")
         try:
-            queues, alive, jobs = self._read()
+            queues, alive, jobs, notify = self._read()
         except RedisError:
             up.add_metric([], 0)
             yield up
@@ -147,11 +151,15 @@ class RedisCollector:
             "tuxhook_workers_alive", "RQ workers registered and not expired.", value=alive
         )
         yield from job_families(jobs)
+        yield from notify_families(*notify)
 
-    def _read(self) -> tuple[list[QueueStatus], int, dict[tuple[str, str], JobSeries]]:
+    def _read(
+        self,
+    ) -> tuple[list[QueueStatus], int, dict[tuple[str, str], JobSeries], NotifyFigures]:
         now = datetime.now(UTC)
         queues = [queue_status(name, self.connection, now) for name in QUEUE_NAMES]
-        return queues, workers_alive(self.connection), read_series(self.connection)
+        notify = (read_deliveries(self.connection), read_backlog(self.connection, now))
+        return queues, workers_alive(self.connection), read_series(self.connection), notify
 
 
 _QUEUE_GAUGES: tuple[tuple[str, str, str], ...] = (
@@ -197,3 +205,27 @@ def job_families(jobs: dict[tuple[str, str], JobSeries]) -> Iterator[Metric]:
 
 def _buckets(series: JobSeries) -> list[tuple[str, float]]:
     return [(le, float(count)) for le, count in series.cumulative()]
+
+
+def notify_families(
+    deliveries: dict[tuple[str, str], int], backlog: tuple[int, float]
+) -> Iterator[Metric]:
+    total = CounterMetricFamily(
+        "tuxhook_notify_deliveries",
+        "Notification delivery attempts, by sink and outcome (delivered, retried, failed).",
+        labels=["sink", "outcome"],
+    )
+    for (sink, outcome), count in sorted(deliveries.items()):
+        total.add_metric([sink, outcome], count)
+    yield total
+    undelivered, oldest_age_s = backlog
+    yield GaugeMetricFamily(
+        "tuxhook_outbox_undelivered",
+        "Notification events not delivered yet, as the workers' maintenance last counted them.",
+        value=undelivered,
+    )
+    yield GaugeMetricFamily(
+        "tuxhook_outbox_oldest_undelivered_age_seconds",
+        "Seconds the oldest undelivered notification event has waited; 0 when none.",
+        value=oldest_age_s,
+    )

@@ -8,8 +8,12 @@ KINDS: Final = ("build", "oebuild", "test", "plan")
 # (TUXHOOK_TUXSUITE_API_URL; worker/enrich.py).
 ENRICH_QUEUE: Final = "enrich"
 
-# One RQ queue per kind, named after it, and the enrich queue: what `tuxhook worker` serves.
-QUEUE_NAMES: Final = (*KINDS, ENRICH_QUEUE)
+# The queue of notification deliveries (worker/notify): one job per event and sink.
+NOTIFY_QUEUE: Final = "notify"
+
+# One RQ queue per kind, named after it, then the enrich and notify queues: what `tuxhook worker`
+# serves.
+QUEUE_NAMES: Final = (*KINDS, ENRICH_QUEUE, NOTIFY_QUEUE)
 
 # Jobs reference their handler by dotted path so the receiver never imports worker code.
 HANDLER_PATHS: Final = {kind: f"worker.handlers.handle_{kind}" for kind in KINDS}
@@ -207,3 +211,61 @@ MAX_HEADER_FIELD_BYTES: Final = 8190
 MAX_HEADER_FIELDS: Final = 64
 # The Server header of every answer: no versions to fingerprint.
 SERVER_NAME: Final = "tuxhook"
+
+# Notifications (docs/notifications.md).
+# What a rule may ask for. regression, fix and superseded come with regression tracking (issue
+# 15): a rule may name them, and nothing produces them yet.
+EVENT_TYPES: Final = (
+    "build_failed", "build_error", "test_failed", "infra_error",
+    "regression", "fix", "superseded", "plan_finished", "outcome",
+)  # fmt: skip
+SINK_TYPES: Final = ("webhook", "apprise", "kcidb")
+
+# Handler of a notify job, by dotted path (the receiver never enqueues it; workers do).
+NOTIFY_HANDLER_PATH: Final = "worker.notify.deliver.deliver"
+
+# Seconds between the retries of a delivery that failed transiently (5xx, 408, 429, a timeout,
+# a refused connection): doubling from 1 s, 2,047 s (34 min) in all; then the failed registry,
+# and the daily re-drive.
+NOTIFY_RETRY_INTERVALS_S: Final = tuple(2**n for n in range(11))
+
+# Seconds a sink has to answer one delivery, connecting included.
+NOTIFY_TIMEOUT_S: Final = 10.0
+
+# Bytes of a sink's answer read at most (kept for the failure's reason).
+NOTIFY_ANSWER_MAX_BYTES: Final = 64 * 1024
+
+# Characters of a sink's answer kept in a failure's reason and printed by `tuxhook notify test`.
+NOTIFY_REASON_MAX_CHARS: Final = 300
+
+# Seconds an outbox event may wait un-handed before maintenance's sweep hands it over (the default
+# of the notify file's [outbox] sweep_grace_seconds): the worker that stored it hands it over
+# within milliseconds of its commit, unless it died in between.
+NOTIFY_SWEEP_GRACE_S: Final = 30
+
+# Redis key that keeps two workers' maintenance from sweeping the outbox at once; seconds it
+# lives, should its holder die.
+NOTIFY_SWEEP_LOCK_KEY: Final = "tuxhook:notify:sweep"
+NOTIFY_SWEEP_LOCK_TTL_S: Final = 60
+
+# Events the sweep, the re-drive and the purge take per round trip.
+NOTIFY_BATCH: Final = 500
+
+# Seconds between re-drives of undelivered events whose retries ran out (once a day), and the
+# Redis key whose expiry spaces them across all workers.
+NOTIFY_REDRIVE_INTERVAL_S: Final = 24 * 3600
+NOTIFY_REDRIVE_KEY: Final = "tuxhook:notify:redrive"
+
+# Defaults of the notify file's [outbox]: days an undelivered event is re-driven, and days a
+# delivered one is kept before it is purged.
+NOTIFY_REDRIVE_MAX_AGE_DAYS: Final = 7
+NOTIFY_RETENTION_DAYS: Final = 30
+
+# Redis hash of delivery counts by sink and outcome ("<sink>:<outcome>" -> count), added to by
+# workers and read by /metrics. Never expires: counters.
+NOTIFY_METRICS_KEY: Final = "tuxhook:metrics:notify"
+# Redis hash of the outbox's backlog as maintenance last counted it ("undelivered", "oldest" as a
+# Unix time, empty when none), read by /metrics. Never expires: overwritten each pass.
+NOTIFY_BACKLOG_KEY: Final = "tuxhook:notify:backlog"
+# How a delivery attempt ended: bounded, so each is a label value.
+NOTIFY_OUTCOMES: Final = ("delivered", "retried", "failed")

@@ -64,6 +64,19 @@ class PermanentError(TuxhookError):
     code = "permanent"
 
 
+class SinkUnavailable(TransientError):
+    """A notification sink answered 5xx, 408 or 429, timed out or could not be reached."""
+
+    code = "sink_unavailable"
+
+
+class SinkRejected(PermanentError):
+    """A notification sink refused a delivery (any other 4xx, a redirect), or the delivery
+    cannot be made (a submission KCIDB's schema refuses): retrying would not change it."""
+
+    code = "sink_rejected"
+
+
 # The receiver's answers. A class that sets no code of its own is a family, never raised.
 
 

@@ -278,6 +278,12 @@ class Settings:
     database_lock_timeout_s: float = _env(
         "DATABASE_LOCK_TIMEOUT", _positive_float, 10.0, expects=_SECONDS.format(10)
     )
+    # Rules and sinks of notifications (docs/notifications.md); its secrets live in the file.
+    notify_file: Path | None = _env("NOTIFY_FILE", _path)
+    # Where people reach tuxhook: links in notifications; none without it.
+    public_url: str | None = _env(
+        "PUBLIC_URL", _url, expects="a URL like https://tuxhook.example.org"
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -92,7 +92,7 @@ def test_a_worker_refuses_an_unknown_queue(settings_env: dict[str, str]) -> None
     done = run_tuxhook(settings_env, "worker", "build", "nope")
     assert (done.returncode, done.stderr.strip()) == (
         1,
-        "tuxhook: error: unknown queue nope; queues: build, oebuild, test, plan, enrich",
+        "tuxhook: error: unknown queue nope; queues: build, oebuild, test, plan, enrich, notify",
     )
 
 

@@ -265,6 +265,7 @@ with engine.connect() as conn:
     [
         (".env", True),
         ("config/users.toml", True),
+        ("config/notify.toml", True),
         ("config/keys.json", True),
         ("config/README.md", False),
     ],
@@ -282,7 +283,14 @@ def test_the_default_config_dir_exists_and_says_what_goes_there() -> None:
         f"{ROOT / 'config'}:/etc/tuxhook:ro"
     ]
     readme = (ROOT / "config" / "README.md").read_text(encoding="utf-8")
-    for name in ("keys.json", "users.toml", "TUXHOOK_TUXSUITE_KEYS_FILE", "TUXHOOK_USERS_FILE"):
+    for name in (
+        "keys.json",
+        "users.toml",
+        "notify.toml",
+        "TUXHOOK_TUXSUITE_KEYS_FILE",
+        "TUXHOOK_USERS_FILE",
+        "TUXHOOK_NOTIFY_FILE",
+    ):
         assert name in readme
 
 

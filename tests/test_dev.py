@@ -43,7 +43,7 @@ WAIT_S = 30.0  # seconds for the demo to store a callback, or to stop
 STOPPED = "tuxhook dev: stopped the receiver, the workers and redis-server"
 STARTS = (
     "tuxhook dev: running the receiver on http://127.0.0.1:{port}, a worker process per queue"
-    " (build, oebuild, test, plan, enrich), each with RQ's scheduler, under one parent;"
+    " (build, oebuild, test, plan, enrich, notify), each with RQ's scheduler, under one parent;"
     " Ctrl-C stops them all"
 )
 

@@ -14,6 +14,10 @@ Each piece of the chain is a CTE named for what it does, built from the pieces b
 - `ledger`: the delivery added to the ledger, marked applied or not.
 - `dropped`, `results`: an applied test's per-test results: those of its names replaced when
   they changed, the names it no longer has deleted. Other kinds pass none, and have none.
+- `events`: the notification outbox (worker/notify/outbox.py): an applied delivery's events,
+  read from one JSON parameter (`json_populate_recordset` on the `outbox` row type), each
+  (event, sink) once. Only in the statement of a delivery that announces events (a finished
+  outcome a rule matches), which is longer than psycopg caches (below): the others keep theirs.
 
 The statement ends with one row, `Report`: whether the delivery was a duplicate, and whether it
 replaced the outcome's content. It runs as a transaction of its own (autocommit: no BEGIN, no
@@ -51,7 +55,7 @@ with 45 parameters (measured under load).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -84,7 +88,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError
 
-from shared.db.schema import deliveries, outcomes, test_results
+from shared.db.schema import deliveries, outbox, outcomes, test_results
 from shared.errors import TransientError
 from worker.forward import earliest, upsert
 from worker.outcome import Stored
@@ -104,6 +108,8 @@ class Chain:
     kind: str
     columns: tuple[str, ...]
     pieces: dict[str, CTE]
+    # Whether the delivery announces events (the outbox's `events` piece takes part).
+    announces: bool = False
 
     def __getitem__(self, name: str) -> CTE:
         return self.pieces[name]
@@ -197,6 +203,25 @@ def results(chain: Chain) -> Any:
     )
 
 
+# The outbox's columns an event's row fills (worker/notify/outbox.py's outbox_rows).
+_EVENT_COLUMNS = (
+    "event_id", "sink", "type", "kind", "uid", "project", "event", "created_at", "attempts",
+)  # fmt: skip
+
+
+def events(chain: Chain) -> Any:
+    if not chain.announces:
+        return None
+    records = func.json_populate_recordset(
+        literal_column("NULL::outbox"), cast(bindparam("events", type_=Text), JSON)
+    )
+    names: list[Any] = [literal_column(name) for name in _EVENT_COLUMNS]
+    row: Select[Any] = select(*names)
+    row = row.select_from(records).where(exists(select(chain["applied"].c.id)))
+    insert = postgresql.insert(outbox).from_select(_EVENT_COLUMNS, row)
+    return insert.on_conflict_do_nothing()
+
+
 # Each builds its statement, or None to take no part in the chain of this kind.
 PIECES: dict[str, Callable[[Chain], Any]] = {
     "known": known,
@@ -207,6 +232,7 @@ PIECES: dict[str, Callable[[Chain], Any]] = {
     "ledger": ledger,
     "dropped": dropped,
     "results": results,
+    "events": events,
 }
 
 
@@ -223,9 +249,9 @@ class Report(NamedTuple):
 
 
 @cache
-def statement(kind: str, columns: tuple[str, ...]) -> Select[Any]:
+def statement(kind: str, columns: tuple[str, ...], announces: bool = False) -> Select[Any]:
     """The chain for a row of `kind` with these columns, and its report."""
-    chain = Chain(kind, columns, {})
+    chain = Chain(kind, columns, {}, announces)
     for name, piece in PIECES.items():
         if (built := piece(chain)) is not None:
             chain.pieces[name] = built.cte(name)
@@ -259,8 +285,15 @@ def verdict(report: Report) -> Stored:
     return "applied" if report.applied is not None else "stale"
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, default=_json_value, ensure_ascii=False, separators=(",", ":"))
+
+
 def parameters(
-    values: Mapping[str, Any], digest: str, per_test: Mapping[str, str | None] | None
+    values: Mapping[str, Any],
+    digest: str,
+    per_test: Mapping[str, str | None] | None,
+    events: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     params = {
         # Not `kind` and `uid`: SQLAlchemy would add a parameter named for a column to the SET
@@ -268,8 +301,10 @@ def parameters(
         "of_kind": values["kind"],
         "of_uid": values["uid"],
         "digest": digest,
-        "row": json.dumps(values, default=_json_value, ensure_ascii=False, separators=(",", ":")),
+        "row": _json(values),
     }
+    if events:
+        params["events"] = _json(list(events))
     if values["kind"] == "test":
         # Never NULL: `name <> ALL(NULL)` would keep every result of a test that has none now.
         params["names"] = list(per_test or ())
@@ -288,10 +323,12 @@ def attempt(
     values: Mapping[str, Any],
     digest: str,
     per_test: Mapping[str, str | None] | None,
+    events: Sequence[Mapping[str, Any]] = (),
 ) -> Stored:
     """Run the statement once: what it did. It fails with RACED when it must run again."""
-    stmt = statement(values["kind"], tuple(values))
-    return verdict(Report(*conn.execute(stmt, parameters(values, digest, per_test)).one()))
+    stmt = statement(values["kind"], tuple(values), bool(events))
+    params = parameters(values, digest, per_test, events)
+    return verdict(Report(*conn.execute(stmt, params).one()))
 
 
 def save(
@@ -299,6 +336,7 @@ def save(
     values: Mapping[str, Any],
     digest: str,
     per_test: Mapping[str, str | None] | None,
+    events: Sequence[Mapping[str, Any]] = (),
 ) -> Stored:
     """Store one delivery, `values` being the outcome's row as it would insert it: one round
     trip, the statement being a transaction of its own (no BEGIN, no COMMIT)."""
@@ -306,7 +344,7 @@ def save(
         try:
             with engine.connect() as conn:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                return attempt(conn, values, digest, per_test)
+                return attempt(conn, values, digest, per_test, events)
         except DataError as e:
             if RACED not in str(e.orig):
                 raise

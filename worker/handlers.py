@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -10,7 +11,9 @@ from rq import get_current_job
 
 from worker.context import CONTEXT
 from worker.enrich import queue_case_fetch
-from worker.outcome import update_from_job
+from worker.notify.events import events_for
+from worker.notify.handoff import hand_off_after_commit
+from worker.outcome import Update, update_from_job
 from worker.store import Stored, save
 
 log = structlog.get_logger("tuxhook.worker")
@@ -22,9 +25,11 @@ def process(kind: str, delivery: dict[str, Any]) -> Stored:
     job = get_current_job()
     structlog.contextvars.bind_contextvars(job_id=job.id if job else None, kind=kind)
     try:
-        change = update_from_job(kind, delivery)
+        change = with_events(update_from_job(kind, delivery))
         structlog.contextvars.bind_contextvars(uid=change.uid)
         stored = save(CONTEXT.engine(), change)
+        if stored == "applied" and change.events:
+            hand_off_after_commit(job, change.events)
         if job is not None:  # after the commit: a fetch must find the test stored
             queue_case_fetch(job.connection, CONTEXT.settings, change, stored)
         log.info(
@@ -37,6 +42,12 @@ def process(kind: str, delivery: dict[str, Any]) -> Stored:
     finally:
         # The worker's own lines between jobs must not carry this job's identity.
         structlog.contextvars.clear_contextvars()
+
+
+def with_events(change: Update) -> Update:
+    """The update, with the events its outcome announces under the notify file's rules."""
+    events = events_for(change, CONTEXT.notify(), CONTEXT.public_url())
+    return dataclasses.replace(change, events=events) if events else change
 
 
 def handle_build(delivery: dict[str, Any]) -> Stored:

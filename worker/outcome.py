@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from shared.errors import PermanentError, TuxhookError
 from shared.field_values import FieldErrors, distinct
@@ -12,6 +12,9 @@ from shared.jobs import Delivery
 from shared.outcome_fields import columns, notes, per_test_results
 from shared.payload import parse_event
 from shared.timestamps import parse_time
+
+if TYPE_CHECKING:
+    from worker.notify.events import OutboxEvent
 
 # What a job did: stored its payload, only counted it (a more advanced one was there), or nothing.
 Stored = Literal["applied", "stale", "duplicate"]
@@ -32,6 +35,8 @@ class Update:
     columns: dict[str, Any]
     # Per-test results of a test; None for other kinds, and for a test whose payload has none.
     results: dict[str, str | None] | None
+    # Events for the outbox, written with the outcome if this delivery is applied.
+    events: tuple[OutboxEvent, ...] = ()
 
 
 def delivery_from_job(data: Any) -> Delivery:

@@ -18,6 +18,7 @@ from shared.db.engine import create_engine, store_location
 from shared.db.migrate import check_current
 from shared.errors import ConfigError, QueueUnavailable
 from shared.logs import configure_logging
+from shared.notify_config import load_notify_file
 from shared.redis_conn import connect
 from shared.rq_contract import check_rq_version
 from shared.settings import Settings, mask_url
@@ -56,6 +57,7 @@ def command(args: argparse.Namespace, settings: Settings) -> int:
     queues = queue_names(args.queues)
     if args.pool < 1:
         raise ConfigError("--pool must be at least 1")
+    notify = load_notify_file(settings.notify_file)  # checked whole, before any worker starts
     check_redis(settings)
     check_schema(settings)
     # Beside a receiver that logs the same settings (`tuxhook dev`), once is enough.
@@ -66,6 +68,7 @@ def command(args: argparse.Namespace, settings: Settings) -> int:
         pool=args.pool,
         burst=args.burst,
         store=store_location(settings.database_url),
+        sinks={name: f"{sink.type} {sink.target()}" for name, sink in notify.sinks.items()},
         **shown,
     )
     if len(queues) == 1 and args.pool == 1:

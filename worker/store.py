@@ -29,6 +29,7 @@ from sqlalchemy.dialects import sqlite
 from shared.db.schema import deliveries, outcomes, test_results
 from worker import chain, links
 from worker.forward import earliest, upsert
+from worker.notify.outbox import add_events, outbox_rows
 from worker.outcome import Stored, Update
 
 __all__ = ["Stored", "save", "upsert_values"]
@@ -71,7 +72,8 @@ def save(engine: Engine, change: Update) -> Stored:
     now = datetime.now(UTC)
     values = upsert_values(change, now)
     if engine.dialect.name == "postgresql":
-        done = chain.save(engine, values, change.digest, change.results)
+        events = outbox_rows(change.events, now)
+        done = chain.save(engine, values, change.digest, change.results, events)
         if links.linked(change.kind, change.columns):
             links.resolve_alone(engine, change.uid)
         return done
@@ -84,6 +86,8 @@ def save(engine: Engine, change: Update) -> Stored:
             return _resolved(conn, change, "stale")
         if change.kind == "test":
             _replace_results(conn, stored.id, change, new=stored.deliveries == 1)
+        # The outbox: an applied delivery's events, in the transaction that stores it.
+        add_events(conn, change.events, now)
         return _resolved(conn, change, "applied")
 
 

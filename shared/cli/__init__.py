@@ -30,6 +30,7 @@ COMMANDS = {
     "failed": "shared.cli.queues:failed_command",
     "replay": "shared.cli.queues:replay_command",
     "purge-failed": "shared.cli.queues:purge_command",
+    "notify test": "worker.notify.try_sink:command",
     "keys fetch": "shared.cli.client:keys_fetch_command",
     "sign": "shared.cli.client:sign_command",
     "send": "shared.cli.client:send_command",
@@ -38,7 +39,14 @@ COMMANDS = {
 
 
 def command_name(args: argparse.Namespace) -> str:
-    nested = getattr(args, "db_command", None) or getattr(args, "keys_command", None)
+    nested = next(
+        (
+            getattr(args, f"{group}_command", None)
+            for group in ("db", "keys", "notify")
+            if getattr(args, f"{group}_command", None)
+        ),
+        None,
+    )
     return f"{args.command} {nested}" if nested else str(args.command)
 
 

@@ -14,7 +14,12 @@ from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
 from shared.cli.failures import FailedJob, describe, entries, failed_at, registry
-from shared.constants import QUEUE_NAMES, RETRY_INTERVALS_S
+from shared.constants import (
+    NOTIFY_QUEUE,
+    NOTIFY_RETRY_INTERVALS_S,
+    QUEUE_NAMES,
+    RETRY_INTERVALS_S,
+)
 from shared.errors import NotFound, UsageError
 
 
@@ -62,15 +67,17 @@ class Replayed:
 
 
 def restore_retries(job: Job) -> None:
-    """Give a failed job its whole retry budget back, as the receiver first queued it.
+    """Give a failed job its whole retry budget back, as it was first queued (a delivery's, on
+    the notify queue).
 
     It reached the failed registry with no retries left (spent on a long outage, or cancelled as
     a permanent failure), so without this a replay that then meets a locked or restarting
     database would fail for good at once. The reason of the last failure goes too (the failed
     run keeps it in the job's results), and the meta counts the replays instead.
     """
-    job.retries_left = len(RETRY_INTERVALS_S)
-    job.retry_intervals = list(RETRY_INTERVALS_S)
+    intervals = NOTIFY_RETRY_INTERVALS_S if job.origin == NOTIFY_QUEUE else RETRY_INTERVALS_S
+    job.retries_left = len(intervals)
+    job.retry_intervals = list(intervals)
     job.meta.pop("failure", None)
     # Never empty, so that requeue's save writes it: RQ skips an empty meta, keeping the old one.
     job.meta["replays"] = int(job.meta.get("replays", 0)) + 1

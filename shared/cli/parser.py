@@ -40,7 +40,9 @@ def _add_serving(sub: argparse._SubParsersAction[Parser]) -> None:
         help="N processes on the port (TUXHOOK_RECEIVER_PROCESSES)",
     )
     p = sub.add_parser("worker", help="run RQ workers, each process on one queue")
-    p.add_argument("queues", nargs="*", metavar="QUEUE", help="default: build oebuild test plan")
+    p.add_argument(
+        "queues", nargs="*", metavar="QUEUE", help="default: build oebuild test plan notify"
+    )
     p.add_argument("--burst", action="store_true", help="stop once the queues are empty")
     p.add_argument(
         "--pool",
@@ -66,6 +68,9 @@ def _add_queue_ops(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--queue", help="only this queue")
     p.add_argument("--all", action="store_true", help="every failed job")
     p.add_argument("job_ids", nargs="*", metavar="JOB_ID")
+    notify = _commands(sub.add_parser("notify", help="notifications"), "notify_command")
+    p = notify.add_parser("test", help="send a test event to one sink and print its answer")
+    p.add_argument("sink", metavar="SINK", help="a sink of TUXHOOK_NOTIFY_FILE")
     p = sub.add_parser("purge-failed", help="delete failed jobs older than a duration")
     p.add_argument("--older-than", required=True, metavar="DURATION", help="e.g. 30s, 15m, 12h, 7d")
     p.add_argument("--queue", help="only this queue")

@@ -21,6 +21,7 @@ from shared.cli.failures import (
     render_failed,
     when,
 )
+from shared.cli.notify_status import notify_status, render_notify
 from shared.errors import QueueUnavailable, UsageError
 from shared.queue_status import Status, status
 from shared.redis_conn import connect
@@ -83,10 +84,18 @@ def status_json(st: Status, last: dict[str, FailedJob | None]) -> dict[str, Any]
 
 
 def status_command(args: argparse.Namespace, settings: Settings) -> int:
+    notify = notify_status(settings)
     with redis_for(settings) as connection:
         st = status(connection)
         last = {q.name: latest_failure(connection, q.name) if q.failed else None for q in st.queues}
-    print(json.dumps(status_json(st, last), indent=2) if args.json else render_status(st, last))
+    if args.json:
+        print(
+            json.dumps(
+                {**status_json(st, last), **({"notify": notify} if notify else {})}, indent=2
+            )
+        )
+    else:
+        print("\n".join([render_status(st, last), *(render_notify(notify) if notify else [])]))
     return 0
 
 

@@ -177,3 +177,32 @@ case_fetches = Table(
     Column("cases", Integer, nullable=False),
     Column("error", Text),
 )
+
+# The notification outbox (docs/notifications.md): one row per event and sink, written in the
+# transaction that stores the outcome, handed to the notify queue after its commit, marked when
+# the sink took it, and purged after the notify file's retention.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    # The event's stable id: every sink, and every retry, sees the same.
+    Column("event_id", String(64), nullable=False),
+    Column("sink", String(40), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("uid", String(64), nullable=False),
+    Column("project", Text),
+    # The event as JSON text, as every delivery of it sends it.
+    Column("event", Text, nullable=False),
+    Column("created_at", _TIME, nullable=False),
+    # When a worker handed it to the notify queue; null until then.
+    Column("handed_at", _TIME),
+    # When its sink took it; null until then.
+    Column("delivered_at", _TIME),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    UniqueConstraint("event_id", "sink"),
+    Index("ix_outbox_kind_uid", "kind", "uid"),
+    Index("ix_outbox_delivered_at_created_at", "delivered_at", "created_at"),
+    Index("ix_outbox_handed_at_created_at", "handed_at", "created_at"),
+)

@@ -90,7 +90,7 @@ async def test_sigterm_finishes_the_jobs_in_flight(
     assert started_ids(redis_client) == set()
     assert queued_ids(redis_client) == set(docs) - in_flight  # no new job was taken
     assert Worker.all(connection=redis_client) == []  # every worker deregistered
-    # Every worker process stops warm, those with no job (the enrich queue's) too.
+    # Every worker process stops warm, those with no job (the enrich and notify queues') too.
     processes = len(queues or QUEUE_NAMES) * pool
     assert worker.output().count("warm shut down requested") == processes
 

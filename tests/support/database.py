@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
@@ -21,6 +22,14 @@ from shared.db.schema import deliveries, outcomes, test_results
 POSTGRES_SERVER_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
 )
+
+
+# For `database_url` parametrized indirectly: long tests run on SQLite in the default run, and on
+# PostgreSQL too in `make soak`.
+SQLITE_NOW_POSTGRES_IN_SOAK = [
+    "sqlite",
+    pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.soak]),
+]
 
 
 def url_text(url: URL) -> str:

@@ -10,12 +10,16 @@ instead of failing it, and it is counted when it runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
 from rq import SimpleWorker
 
+from shared.constants import NOTIFY_QUEUE
+from worker.context import CONTEXT
 from worker.metrics import record_job
+from worker.notify.maintenance import notify_maintenance
 
 
 def job_duration_s(job: Any) -> float:
@@ -47,3 +51,13 @@ class MeteredWorker(SimpleWorker):
         outcome = failure_outcome(job)  # before RQ spends one of the job's retries
         super().handle_job_failure(job, queue, *args, **kwargs)
         record_finished_job(self.connection, job, outcome)
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's maintenance, and on the notify queue the outbox's (worker/notify/maintenance.py):
+        the workers that deliver notifications are the ones that keep their outbox."""
+        rq_maintenance: Callable[[], None] = super().run_maintenance_tasks  # unannotated in RQ
+        rq_maintenance()
+        if NOTIFY_QUEUE in self.queue_names():
+            notify_maintenance(
+                CONTEXT.reader(), CONTEXT.engine(), self.connection, CONTEXT.notify()
+            )
