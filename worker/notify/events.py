@@ -6,8 +6,9 @@ the outcome, the verdict), so that storing the same verdict again, from a redeli
 corrected payload, yields the same id, which the outbox keeps once per sink; a changed verdict
 is a new event.
 
-`final` here is `state == finished`: the fidelity rule (issue 13) is not on main yet. Nothing
-produces `regression`, `fix` or `superseded` yet (issue 15); rules may name them.
+Only a final outcome announces anything (shared/outcome_rules.py: a build TuxSuite will build
+again, or a test it will run again, is not final yet). Nothing produces `regression`, `fix` or
+`superseded` yet; rules may name them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from shared.notify_config import NotifyConfig
 from shared.timestamps import iso
 from worker.outcome import Update
 
-FINISHED = "finished"
 # Columns that are the store's bookkeeping, not the outcome: left out of the event.
 _NOT_SENT = frozenset({"state_time"})
 
@@ -45,7 +45,7 @@ class OutboxEvent:
 def event_types(change: Update) -> Iterator[str]:
     """What a delivery announces once its outcome is stored."""
     columns = change.columns
-    if columns.get("state") != FINISHED:
+    if not columns.get("final"):
         return
     yield "outcome"
     kind, result = change.kind, columns.get("result")
@@ -56,20 +56,10 @@ def event_types(change: Update) -> Iterator[str]:
     elif kind == "test":
         if result == "fail":
             yield "test_failed"
-        elif _raw_result(change) == "error":
+        elif result == "error":  # TuxSuite's infrastructure error, whatever its boot result
             yield "infra_error"
     elif kind == "plan":
         yield "plan_finished"
-
-
-def _raw_result(change: Update) -> Any:
-    """A test's `result` as sent: a boot `unknown` hides an `error` from the result column
-    (TuxSuite's infrastructure error), so it is read from the payload."""
-    result = change.columns.get("result")
-    if result is not None:
-        return result
-    status = orjson.loads(change.payload).get("status")
-    return status.get("result") if isinstance(status, dict) else None
 
 
 def event_id(event_type: str, change: Update) -> str:
