@@ -83,7 +83,11 @@ def column_verdict(name: str) -> Verdict:
 
 
 def outcome_verdict(outcome: Mapping[str, Any]) -> Verdict:
-    """An outcome's verdict, as shared/db/overview.py counts it."""
+    """An outcome's verdict, as shared/db/overview.py counts it. A plan's callback carries no
+    result: its state stands in for one."""
+    if outcome.get("kind") == "plan" and outcome.get("result") is None:
+        state = outcome.get("state")
+        return Verdict("other", state) if isinstance(state, str) else verdict_of(None)
     final = outcome.get("state") == "finished" and outcome.get("result") is not None
     return verdict_of(outcome.get("result"), final=final)
 

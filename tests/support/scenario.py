@@ -44,5 +44,7 @@ class Scenario:
                 self.on_oebuild,
                 **common,
                 waiting_for=f"OEBUILD#{self.oebuild}",
+                result="pass",
+                results={"boot": "pass"},
             ),
         ]
