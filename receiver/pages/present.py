@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from shared.constants import KINDS
+from shared.db.overview import verdict_of as db_verdict
 
 # Shown in a page's heading rather than in its table of fields; `payload` has a block of its own.
 HEADING = ("kind", "uid", "project", "state", "result")
@@ -88,8 +89,7 @@ def outcome_verdict(outcome: Mapping[str, Any]) -> Verdict:
     if outcome.get("kind") == "plan" and outcome.get("result") is None:
         state = outcome.get("state")
         return Verdict("other", state) if isinstance(state, str) else verdict_of(None)
-    final = outcome.get("state") == "finished" and outcome.get("result") is not None
-    return verdict_of(outcome.get("result"), final=final)
+    return verdict_of(outcome.get("result"), final=db_verdict(outcome) != "not_final")
 
 
 def _text_part(text: str) -> Part:

@@ -7,7 +7,7 @@ shows them; this module adds only the choice of projects and the counts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,6 +40,12 @@ def not_final() -> ColumnElement[bool]:
 
 def verdict() -> ColumnElement[str]:
     return case((not_final(), "not_final"), else_=outcomes.c.result)
+
+
+def verdict_of(outcome: Mapping[str, Any]) -> str:
+    """not_final() and verdict() for an outcome as the API shows it."""
+    final = outcome.get("state") == "finished" and outcome.get("result") is not None
+    return str(outcome["result"]) if final else "not_final"
 
 
 def active_projects(conn: Connection, since: datetime, limit: int) -> list[tuple[str, datetime]]:

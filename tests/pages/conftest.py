@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import pytest
+from redis import Redis
 
-# Short enough that a test holding a lock makes a worker fail (and retry) within a second.
-LOCK_TIMEOUT_S = "0.5"
+from shared.settings import Settings
+from tests.conftest import Receiver
+from tests.support.api import post_document
+from tests.support.keys import KeyPair
+from tests.support.scenario import Scenario
+from tests.support.workers import drain
 
 
 @pytest.fixture
 def settings_env(settings_env: dict[str, str], database_url: str) -> dict[str, str]:
-    return {
-        **settings_env,
-        "TUXHOOK_DATABASE_URL": database_url,
-        "TUXHOOK_DATABASE_LOCK_TIMEOUT": LOCK_TIMEOUT_S,
-    }
+    return {**settings_env, "TUXHOOK_DATABASE_URL": database_url}
+
+
+@pytest.fixture
+async def scenario(
+    receiver: Receiver, keys: KeyPair, settings: Settings, redis_client: Redis
+) -> Scenario:
+    plan = Scenario()
+    for doc in plan.documents():
+        await post_document(receiver, keys, doc)
+    drain(settings, redis_client)
+    return plan

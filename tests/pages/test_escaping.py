@@ -11,10 +11,10 @@ from redis import Redis
 
 from shared.settings import Settings
 from tests.conftest import Receiver
-from tests.pages.test_pages import get_page
 from tests.support.api import post_document
 from tests.support.builders import callback, new_uid
 from tests.support.keys import KeyPair
+from tests.support.pages import get_page
 from tests.support.workers import drain
 
 SCRIPT = '<script>alert("tuxhook")</script>'

@@ -7,37 +7,12 @@ import re
 from typing import Any
 
 import pytest
-from redis import Redis
 
 from receiver.outcomes import filter_fields
-from receiver.pages.render import CONTENT_SECURITY_POLICY
-from shared.settings import Settings
 from tests.conftest import Receiver
-from tests.support.api import get_json, post_document
-from tests.support.keys import KeyPair
+from tests.support.api import get_json
+from tests.support.pages import get_page
 from tests.support.scenario import PROJECT, Scenario
-from tests.support.users import read_headers
-from tests.support.workers import drain
-
-
-@pytest.fixture
-async def scenario(
-    receiver: Receiver, keys: KeyPair, settings: Settings, redis_client: Redis
-) -> Scenario:
-    plan = Scenario()
-    for doc in plan.documents():
-        await post_document(receiver, keys, doc)
-    drain(settings, redis_client)
-    return plan
-
-
-async def get_page(receiver: Receiver, path: str, status: int = 200) -> str:
-    async with receiver.http.get(receiver.at(path), headers=read_headers()) as resp:
-        text = await resp.text()
-        assert resp.status == status, text
-        assert resp.content_type == "text/html"
-        assert resp.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
-        return text
 
 
 def hrefs(page: str) -> list[str]:
