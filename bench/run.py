@@ -14,6 +14,7 @@ BENCHMARKS = (
     "bench.redis_fsync",  # the receiver with Redis appendfsync always vs everysec
     "bench.redis_stall",  # time to a 503 with Redis stalled (SIGSTOP) vs down
     "bench.exposure",  # what an anonymous client costs a receiver, before issue 12 and after
+    "bench.pages",  # each page against the API calls behind it, 100,000 outcomes (<= 1.5)
 )
 
 

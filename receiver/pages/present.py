@@ -62,8 +62,12 @@ class Verdict:
         return f"v-{self.name}"
 
 
+def _segment(text: str) -> str:
+    return text if _UID.fullmatch(text) else quote(text, safe="")
+
+
 def outcome_href(kind: str, uid: str) -> str:
-    return f"/outcomes/{quote(kind, safe='')}/{quote(uid, safe='')}"
+    return f"/outcomes/{_segment(kind)}/{_segment(uid)}"
 
 
 def search_href(**filters: str) -> str:
@@ -163,6 +167,55 @@ def matrix(outcomes: Iterable[Mapping[str, Any]]) -> Matrix:
     order = list(SYMBOLS)
     m.columns.sort(key=lambda v: order.index(v) if v in order else len(order))
     return m
+
+
+# What names an outcome in a list, per kind: what was built or run, then where (shown dimmed).
+_WHAT = {
+    "build": (("build_name",), ("target_arch", "toolchain")),
+    "test": (("device",), ("tests",)),
+    "oebuild": (("machine",), ("distro",)),
+    "plan": (("name",), ()),
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """An outcome as a line of a list: everything the template writes, worked out here, where
+    it costs a tenth of what Jinja's macros would."""
+
+    verdict: Verdict
+    kind: str
+    uid: str
+    href: str
+    what: str
+    where: str
+    project: str
+    updated: str
+
+
+def _words(outcome: Mapping[str, Any], names: Sequence[str]) -> str:
+    values = (outcome.get(name) for name in names)
+    return " ".join(", ".join(map(str, v)) if isinstance(v, list) else str(v) for v in values if v)
+
+
+def row(outcome: Mapping[str, Any]) -> Row:
+    kind, uid = str(outcome["kind"]), str(outcome["uid"])
+    what, where = _WHAT.get(kind, ((), ()))
+    updated = outcome.get("updated_at")
+    return Row(
+        verdict=outcome_verdict(outcome),
+        kind=kind,
+        uid=uid,
+        href=outcome_href(kind, uid),
+        what=_words(outcome, what),
+        where=_words(outcome, where),
+        project=str(outcome.get("project") or ""),
+        updated=updated[:19].replace("T", " ") if isinstance(updated, str) else "",
+    )
+
+
+def rows(outcomes: Iterable[Mapping[str, Any]]) -> list[Row]:
+    return [row(o) for o in outcomes]
 
 
 def log_links(outcome: Mapping[str, Any]) -> list[Part]:

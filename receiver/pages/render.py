@@ -45,6 +45,8 @@ def setup_templates(app: web.Application) -> None:
         trim_blocks=True,
         lstrip_blocks=True,
         default_helpers=False,
+        # The templates are the package's: read once, never checked for changes on disk.
+        auto_reload=False,
         filters={"when": when},
     )
     env.globals.update(
@@ -54,6 +56,7 @@ def setup_templates(app: web.Application) -> None:
         column_verdict=present.column_verdict,
         outcome_verdict=present.outcome_verdict,
         parts=present.parts,
+        rows=present.rows,
         stylesheet=STYLESHEET_PATH,
     )
 

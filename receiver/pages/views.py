@@ -3,11 +3,11 @@ functions, with the same parameters, as the API calls it links to (Datasette's m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
 
@@ -95,7 +95,7 @@ async def outcome_page(request: web.Request) -> web.Response:
         "suites": present.suites(found.get("results")),
         "cases": found.get("cases"),
         "links": present.log_links(found),
-        "payload": json.dumps(found["payload"], indent=2, ensure_ascii=False),
+        "payload": orjson.dumps(found["payload"], option=orjson.OPT_INDENT_2).decode(),
         "json": [f"/v1/outcomes/{kind}/{uid}"]
         + ([related["listed"]["json"]] if "listed" in related else []),
         **related,

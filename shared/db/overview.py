@@ -71,7 +71,9 @@ def tests_by_verdict(conn: Connection, build_uids: Sequence[str]) -> dict[str, d
     v = verdict().label("verdict")
     query = (
         select(c.build_uid, v, func.count().label("n"))
-        .where(c.kind == "test", c.build_uid.in_(build_uids))
+        # Only tests have a build_uid. Saying kind = 'test' too would lead SQLite, which keeps
+        # no statistics, to the (kind, uid) index: every test read, 0.2 s at 100,000 outcomes.
+        .where(c.build_uid.in_(build_uids))
         .group_by(c.build_uid, v)
     )
     for row in conn.execute(query):
