@@ -76,8 +76,10 @@ def search_href(**filters: str) -> str:
 
 def verdict_of(value: Any, *, final: bool = True) -> Verdict:
     """A result as shown: `not final` while it may still change, else the value itself."""
-    if not final or value is None:
+    if not final:
         return Verdict("not_final", LABELS["not_final"])
+    if value is None:
+        return Verdict("other", "no result")
     text = value if isinstance(value, str) else json.dumps(value)
     return Verdict(text if text in SYMBOLS else "other", LABELS.get(text, text))
 
@@ -93,7 +95,10 @@ def outcome_verdict(outcome: Mapping[str, Any]) -> Verdict:
     if outcome.get("kind") == "plan" and outcome.get("result") is None:
         state = outcome.get("state")
         return Verdict("other", state) if isinstance(state, str) else verdict_of(None)
-    return verdict_of(outcome.get("result"), final=db_verdict(outcome) != "not_final")
+    name = db_verdict(outcome)
+    if name == "not_final":
+        return verdict_of(None, final=False)
+    return verdict_of(None if name == "none" else name)
 
 
 def _text_part(text: str) -> Part:

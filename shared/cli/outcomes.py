@@ -13,6 +13,7 @@ import argparse
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,7 +71,13 @@ def parse_since(text: str) -> datetime:
 
 
 def filters_of(args: argparse.Namespace) -> Filters:
+    known = {f.name for f in fields(Filters)}
     given = {name: getattr(args, name) for name in OUTCOME_FILTERS if name != "since"}
+    given = {name: value for name, value in given.items() if value is not None}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        options = ", ".join("--" + name.replace("_", "-") for name in unknown)
+        raise UsageError(f"this tuxhook's store cannot filter by {options} yet")
     since = parse_since(args.since) if args.since else None
     return Filters(**given, since=since)
 

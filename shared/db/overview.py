@@ -31,21 +31,34 @@ class Sizes:
     plans: int = OVERVIEW_PLANS
 
 
+# Issue 13 adds `final` (shared/outcome_rules.py's table) to the store and the API. Until a store
+# has it, an outcome is taken as final once finished with a result; once it does, the rule is
+# that table's, here and on the pages alike (the fallback can then go).
+HAS_FINAL = "final" in outcomes.c
+
+
 def not_final() -> ColumnElement[bool]:
-    """An outcome whose verdict may still change: not finished, or finished without a result
-    (a test whose boot is `unknown`, which TuxSuite retries)."""
+    """An outcome whose verdict may still change."""
     c = outcomes.c
+    if HAS_FINAL:
+        return c["final"].is_not(True)
     return or_(c.state.is_(None), c.state != "finished", c.result.is_(None))
 
 
 def verdict() -> ColumnElement[str]:
-    return case((not_final(), "not_final"), else_=outcomes.c.result)
+    """`not_final`, else the result (`none` for a final outcome without one)."""
+    return case((not_final(), "not_final"), else_=func.coalesce(outcomes.c.result, "none"))
 
 
 def verdict_of(outcome: Mapping[str, Any]) -> str:
     """not_final() and verdict() for an outcome as the API shows it."""
-    final = outcome.get("state") == "finished" and outcome.get("result") is not None
-    return str(outcome["result"]) if final else "not_final"
+    if "final" in outcome:
+        final = outcome["final"] is True
+    else:
+        final = outcome.get("state") == "finished" and outcome.get("result") is not None
+    if not final:
+        return "not_final"
+    return "none" if outcome.get("result") is None else str(outcome["result"])
 
 
 def active_projects(conn: Connection, since: datetime, limit: int) -> list[tuple[str, datetime]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from receiver.outcomes import filter_fields
+from receiver.outcomes import PARAMETERS, filter_fields
 from tests.conftest import Receiver
 from tests.support.api import get_json
 from tests.support.pages import get_page
@@ -80,9 +80,23 @@ async def test_an_oebuild_page_links_the_tests_that_waited_for_it(
     assert f"/outcomes/oebuild/{scenario.oebuild}" in hrefs(test_page)
 
 
-async def test_a_plan_page_shows_the_plan(receiver: Receiver, scenario: Scenario) -> None:
+async def test_a_plan_page_shows_its_builds_and_tests_by_environment(
+    receiver: Receiver, scenario: Scenario
+) -> None:
     page = await get_page(receiver, f"/outcomes/plan/{scenario.plan}")
     assert "lkft-sanity" in page and f"/v1/outcomes/plan/{scenario.plan}" in hrefs(page)
+    if "plan" not in PARAMETERS:  # the API cannot list a plan's members: the page says so
+        assert "cannot list a plan's builds and tests" in page
+        return
+    assert f"/v1/outcomes?plan={scenario.plan}&limit=500" in hrefs(page)
+    matrix = page[page.index('<table class="matrix">') :]
+    environments = re.findall(r"<tr><td>(\w+)</td><td>([^<]+)</td>", matrix)
+    assert environments == [
+        ("build", "arm64 gcc-13"),
+        ("oebuild", "dragonboard-845c"),
+        ("test", "qemu-arm64"),
+        ("test", "qemu-x86_64"),
+    ]
 
 
 async def test_the_search_form_offers_every_filter_of_the_api(
