@@ -27,6 +27,8 @@ PAGE_HEADERS = {
 }
 STYLESHEET = files("receiver.pages").joinpath("static/style.css").read_bytes()
 STYLESHEET_PATH = "/static/style.css"
+# The header's links, to every list page (a regressions page joins them here).
+NAV = (("home", "/"), ("search", "/outcomes"))
 
 
 def when(value: Any) -> str:
@@ -58,6 +60,7 @@ def setup_templates(app: web.Application) -> None:
         parts=present.parts,
         rows=present.rows,
         stylesheet=STYLESHEET_PATH,
+        nav=NAV,
     )
 
 
