@@ -139,6 +139,6 @@ def test_the_runnable_blocks_run_as_pasted(make_run: tuple[Path, int, str], tmp_
     for kind in ("test", "test-oebuild"):
         assert sample(kind)["status"]["uid"] in tables
     assert "gcc-13-lkftconfig" in tables  # `tuxhook show build`: the build's fields
-    assert heading.startswith(f"build <span class=\"uid\">{build['uid']}</span>")
+    assert heading.startswith(f'build <span class="uid">{build["uid"]}</span>')
     event = json.loads(token)
     assert (event["queue"], event["duplicate"]) == ("test", True)

@@ -59,6 +59,7 @@ def setup_templates(app: web.Application) -> None:
         outcome_verdict=present.outcome_verdict,
         parts=present.parts,
         rows=present.rows,
+        row=present.row,
         stylesheet=STYLESHEET_PATH,
         nav=NAV,
     )
