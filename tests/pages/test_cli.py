@@ -4,13 +4,18 @@ the store directly, and as the API's JSON with --json."""
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from dataclasses import fields
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from shared.cli.outcomes import check_known, parse_since, text
 from shared.cli.parser import OUTCOME_FILTERS
 from shared.db.queries import Filters
+from shared.errors import UsageError
 from tests.conftest import Receiver
 from tests.support.api import get_json, outcome
 from tests.support.cli import one_line_error, run_cli
@@ -39,6 +44,8 @@ async def test_outcomes_prints_the_apis_page_as_a_table(
     assert by_uid[scenario.failed][4:8] == [PROJECT, "finished", "fail", "qemu-x86_64"]
     as_json = run_cli(settings_env, *args, "--json")
     assert json.loads(as_json.stdout) == twin
+    first = run_cli(settings_env, *args, "--json", "--limit", "1")
+    assert json.loads(first.stdout)["next_cursor"] and "more:" not in first.stdout
 
 
 async def test_outcomes_pages_with_the_cursor_it_prints(
@@ -85,6 +92,45 @@ def test_a_store_that_is_not_there_is_one_line(
 ) -> None:
     env = {**settings_env, "TUXHOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite3'}"}
     assert "run `tuxhook db upgrade`" in one_line_error(run_cli(env, "outcomes"))
+
+
+def test_a_store_it_cannot_read_is_one_line(
+    settings_env: dict[str, str], sqlite_template: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "broken.sqlite3"
+    shutil.copyfile(sqlite_template, store)
+    with sqlite3.connect(store) as conn:
+        conn.execute("DROP TABLE test_results")
+        conn.execute("DROP TABLE outcomes")
+    env = {**settings_env, "TUXHOOK_DATABASE_URL": f"sqlite:///{store}"}
+    assert "no such table: outcomes" in one_line_error(run_cli(env, "outcomes"))
+
+
+def test_a_filter_this_store_lacks_is_a_usage_error() -> None:
+    check_known(["project"], ["project", "kind"])
+    with pytest.raises(UsageError, match="cannot filter by --git-sha, --plan yet"):
+        check_known(["plan", "project", "git_sha"], ["project"])
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "-"),
+        ("x", "x"),
+        (["a", "b"], "a, b"),
+        ({"b": 1, "a": 2}, '{"a": 2, "b": 1}'),
+        (3, "3"),
+    ],
+)
+def test_a_cell_shows_a_value(value: object, shown: str) -> None:
+    assert text(value) == shown
+
+
+def test_since_is_a_time_or_a_duration() -> None:
+    assert parse_since("2025-01-31T00:00:00Z") == datetime(2025, 1, 31, tzinfo=UTC)
+    before = datetime.now(UTC)
+    since = parse_since("2h")
+    assert before - timedelta(hours=2) <= since <= datetime.now(UTC) - timedelta(hours=2)
 
 
 def test_a_bad_limit_is_a_usage_error(settings_env: dict[str, str]) -> None:

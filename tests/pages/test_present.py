@@ -16,6 +16,7 @@ from receiver.pages.present import (
     row,
     suites,
 )
+from receiver.pages.render import when
 
 
 @pytest.mark.parametrize(
@@ -129,3 +130,16 @@ def test_suites_of_a_test() -> None:
     shown = [(name, v.name) for name, v in suites({"boot": "pass", "ltp": None, "kunit": "skip"})]
     assert shown == [("boot", "pass"), ("ltp", "other"), ("kunit", "skip")]
     assert suites(None) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("2025-01-31T10:11:12.5+00:00", "2025-01-31 10:11:12"),
+        (None, ""),
+        ("soon", "soon"),
+        (3, "3"),
+    ],
+)
+def test_times_are_shown_to_the_second(value: Any, shown: str) -> None:
+    assert when(value) == shown
