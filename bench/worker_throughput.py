@@ -125,7 +125,7 @@ def throughput(bench: Bench, events: int, rounds: int) -> None:
     print(f"\n1. one worker process, {events} events, {bench.store.backend}, {rounds} rounds")
     _line("tuxhook worker (stores events)", rates["ours"])
     _line("rq SimpleWorker (no-op jobs)", rates["ceiling"])
-    _line("ratio (target 0.7)", ratios, digits=2, unit="  ")
+    _line("ratio (target 0.8)", ratios, digits=2, unit="  ")
 
 
 def worker_classes(bench: Bench, events: int, rounds: int) -> None:

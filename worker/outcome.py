@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from shared.errors import PermanentError, TuxhookError
 from shared.jobs import Delivery
 from shared.payload import parse_event
 from shared.timestamps import parse_time
 from worker.fields import columns, per_test_results
+
+# What a job did: stored its payload, only counted it (a more advanced one was there), or nothing.
+Stored = Literal["applied", "stale", "duplicate"]
 
 
 @dataclass(frozen=True)
