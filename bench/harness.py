@@ -4,6 +4,8 @@ SQLite file, or a PostgreSQL database dropped at the end), never one someone els
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,7 +23,7 @@ class BenchStore:
         self._files = itertools.count()
         self.url = create_database(postgres_server) if postgres_server else ""
         if postgres_server:
-            migrate(self.url)
+            self.migrate()
 
     @property
     def backend(self) -> str:
@@ -33,6 +35,9 @@ class BenchStore:
             truncate(self.url)
             return
         self.url = f"sqlite:///{self.directory / f'store-{next(self._files)}.sqlite3'}"
+        self.migrate()
+
+    def migrate(self) -> None:
         migrate(self.url)
 
     def counts(self) -> tuple[int, int]:
@@ -48,6 +53,20 @@ class BenchStore:
     def close(self) -> None:
         if self.postgres_server:
             drop_database(self.postgres_server, self.url)
+
+
+class ExportedStore(BenchStore):
+    """A store of its own for another version of tuxhook (bench/exported.py), migrated by that
+    version's `tuxhook db upgrade`: its schema, which its worker checks at start-up."""
+
+    def __init__(self, directory: Path, postgres_server: str | None, code: Path) -> None:
+        self.code = code
+        super().__init__(directory, postgres_server)
+
+    def migrate(self) -> None:
+        env = child_env({"TUXHOOK_DATABASE_URL": self.url, "TUXHOOK_LOG_LEVEL": "WARNING"})
+        command = [sys.executable, "-m", "shared.cli", "db", "upgrade"]
+        subprocess.run(command, env=env, cwd=self.code, check=True, capture_output=True)
 
 
 class Bench:

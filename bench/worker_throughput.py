@@ -1,12 +1,14 @@
 """Workers: events stored per second against RQ's own ceiling, forking or not, and a burst.
 
     python -m bench.worker_throughput [--events N] [--burst N] [--postgres SERVER_URL]
+                                      [--before REF]
 
 1. One process of tuxhook's worker (the queues in turn, `bench.worker_process tuxhook`) stores
    N events; RQ's own SimpleWorker (`rq worker`, one process on the four queues)
    drains N no-op jobs of the same size. Rate = jobs / (last job's end - first job's start),
    so process start-up is left out of both. The sides run in pairs, back to back; the ratio
-   reported is the median of the pairs' ratios.
+   reported is the median of the pairs' ratios. With --before REF, the worker of that git ref
+   (exported, on a store its own `db upgrade` made) runs in the same rounds, a third side.
 2. The same handlers under RQ's forking Worker and under its SimpleWorker.
 3. End to end: --burst distinct signed callbacks through one receiver and one `tuxhook worker`.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -31,7 +34,8 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from bench.burst import run_burst
-from bench.harness import Bench, BenchStore
+from bench.exported import export
+from bench.harness import Bench, BenchStore, ExportedStore
 from shared.constants import HANDLER_PATHS, JOB_RESULT_TTL_S, KINDS, RETRY_INTERVALS_S, STATES
 from shared.identity import body_digest, job_id
 from shared.jobs import Delivery
@@ -80,16 +84,30 @@ def jobs_per_second(redis: Redis, ids: Sequence[str]) -> float:
     return len(ids) / (end - start).total_seconds()
 
 
-def run(bench: Bench, command: list[str], count: int, noop: bool = False) -> float:
-    """Fresh Redis and store, `count` jobs, one burst worker: its jobs per second."""
+def run(
+    bench: Bench, command: list[str], count: int, noop: bool = False, cwd: Path | None = None
+) -> float:
+    """Fresh Redis and store, `count` jobs, one burst worker: its jobs per second. Its CPU time
+    per job goes into CPU_MS, a figure the machine's load sways less than the rate."""
     bench.redis.flushall()
     bench.store.reset()
     ids = enqueue(bench.redis, count, noop)
-    subprocess.run(command, env=bench.env(), check=True, timeout=RUN_TIMEOUT_S)
+    used = _children_cpu_s()
+    subprocess.run(command, env=bench.env(), check=True, timeout=RUN_TIMEOUT_S, cwd=cwd)
+    CPU_MS.append((_children_cpu_s() - used) * 1000 / count)
     stored = bench.store.counts()[1]
     if not noop and stored != count:
         raise SystemExit(f"stored {stored} deliveries, not {count}")
     return jobs_per_second(bench.redis, ids)
+
+
+# The worker process's CPU milliseconds per job (user and system), of each run in turn.
+CPU_MS: list[float] = []
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rq_simple_worker(url: str) -> list[str]:
@@ -101,31 +119,63 @@ def rq_simple_worker(url: str) -> list[str]:
     ]  # fmt: skip
 
 
+Side = tuple[list[str], bool]
+# Another version's side: its command, and the bench and code folder it runs with.
+Exported = tuple[list[str], Bench, Path]
+
+
 def paired(
-    bench: Bench, sides: dict[str, tuple[list[str], bool]], events: int, rounds: int
+    bench: Bench,
+    sides: dict[str, Side],
+    events: int,
+    rounds: int,
+    exported: dict[str, Exported] | None = None,
 ) -> dict[str, list[float]]:
     """Each round runs every side once, back to back, in alternating order, so that the
     machine's load (it is shared) weighs on both sides alike. Rates per side, by round."""
-    rates: dict[str, list[float]] = {name: [] for name in sides}
+    names = [*sides, *(exported or {})]
+    rates: dict[str, list[float]] = {name: [] for name in names}
     for i in range(rounds):
-        for name in list(sides)[:: 1 if i % 2 == 0 else -1]:
-            command, noop = sides[name]
-            rates[name].append(run(bench, command, events, noop))
+        for name in names[:: 1 if i % 2 == 0 else -1]:
+            if name in sides:
+                command, noop = sides[name]
+                rates[name].append(run(bench, command, events, noop))
+            else:
+                command, other, code = (exported or {})[name]
+                rates[name].append(run(other, command, events, cwd=code))
+            rates[f"{name} cpu"] = [*rates.get(f"{name} cpu", []), CPU_MS[-1]]
     return rates
 
 
-def throughput(bench: Bench, events: int, rounds: int) -> None:
+WORKER = [sys.executable, "-m", "bench.worker_process", "tuxhook"]
+
+
+def throughput(bench: Bench, events: int, rounds: int, before: Bench | None = None) -> None:
     sides = {
         # `tuxhook worker --burst` would run a process per queue; this is one, as RQ's side.
-        "ours": ([sys.executable, "-m", "bench.worker_process", "tuxhook"], False),
+        "ours": (WORKER, False),
         "ceiling": (rq_simple_worker(bench.redis_server.url), True),
     }
-    rates = paired(bench, sides, events, rounds)
+    exported = {}
+    if before is not None:
+        assert isinstance(before.store, ExportedStore)
+        exported["before"] = (WORKER, before, before.store.code)
+    rates = paired(bench, sides, events, rounds, exported)
     ratios = [o / c for o, c in zip(rates["ours"], rates["ceiling"], strict=True)]
     print(f"\n1. one worker process, {events} events, {bench.store.backend}, {rounds} rounds")
     _line("tuxhook worker (stores events)", rates["ours"])
     _line("rq SimpleWorker (no-op jobs)", rates["ceiling"])
     _line("ratio (target 0.8)", ratios, digits=2, unit="  ")
+    if before is not None:
+        old = [b / c for b, c in zip(rates["before"], rates["ceiling"], strict=True)]
+        cost = [1 - o / b for o, b in zip(rates["ours"], rates["before"], strict=True)]
+        _line("worker before (--before)", rates["before"])
+        _line("its ratio to the ceiling", old, digits=2, unit="  ")
+        _line("cost against before (1 - ours/before)", cost, digits=3, unit="  ")
+        _line("CPU per job, ours", rates["ours cpu"], digits=2, unit="ms")
+        _line("CPU per job, before", rates["before cpu"], digits=2, unit="ms")
+        more = [o / b - 1 for o, b in zip(rates["ours cpu"], rates["before cpu"], strict=True)]
+        _line("CPU cost against before", more, digits=3, unit="  ")
 
 
 def worker_classes(bench: Bench, events: int, rounds: int) -> None:
@@ -152,6 +202,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5, help="paired runs of both sides")
     parser.add_argument("--postgres", metavar="SERVER_URL", help="a scratch database there")
     parser.add_argument("--only", choices=("throughput", "classes", "burst"), action="append")
+    parser.add_argument("--before", metavar="REF", help="a git ref whose worker to measure too")
     return parser.parse_args(argv)
 
 
@@ -163,16 +214,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         redis_server = RedisServer(Path(tmp) / "redis")
         redis_server.start()
         store = BenchStore(Path(tmp), args.postgres)
+        before = None
+        if args.before:
+            code = export(args.before, Path(tmp) / "before")
+            stores = Path(tmp) / "before-stores"
+            stores.mkdir()
+            before = Bench(redis_server, ExportedStore(stores, args.postgres, code))
         try:
             bench = Bench(redis_server, store)
             if "throughput" in sections:
-                throughput(bench, args.events, args.rounds)
+                throughput(bench, args.events, args.rounds, before)
             if "classes" in sections:
                 worker_classes(bench, args.class_events, min(args.rounds, 3))
             if "burst" in sections:
                 run_burst(bench, Path(tmp), args.burst)
         finally:
             store.close()
+            if before is not None:
+                before.store.close()
             redis_server.stop()
     return 0
 

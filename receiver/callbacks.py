@@ -6,6 +6,7 @@ from aiohttp import web
 
 from receiver.access import intake
 from receiver.body import check_media_type, read_body
+from receiver.quirks import DOUBLE_ENCODED
 from receiver.state import LOG_FIELDS, state
 from receiver.verify import decode_signature
 from shared.constants import SIGNATURE_HEADER
@@ -32,5 +33,8 @@ async def tuxsuite_callback(request: web.Request) -> web.Response:
     # The group may also require a user's credentials in a header of its choosing.
     auth = await st.authenticator.callback_claims(request.headers)
     by = f"key:{verified.key_fingerprint}"
-    result = await st.intake.accept(verified.document, by, auth, request[LOG_FIELDS])
+    repairs = (DOUBLE_ENCODED,) if verified.legacy else ()
+    result = await st.intake.accept(
+        verified.document, by, auth, request[LOG_FIELDS], repairs=repairs
+    )
     return web.json_response(result.as_json(), status=200 if result.duplicate else 202)

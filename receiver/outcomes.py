@@ -43,7 +43,10 @@ T = TypeVar("T")
 log = structlog.get_logger("tuxhook.outcomes")
 
 _CHOICES = {"kind": KINDS, "state": STATES, "result": RESULTS}
-_TEXTS = ("project", "device", "target_arch", "build_uid")
+_TEXTS = (
+    "project", "device", "target_arch", "build_uid", "oebuild_uid", "git_sha", "git_describe",
+    "toolchain", "build_name", "plan", "test",
+)  # fmt: skip
 PARAMETERS = frozenset({*_CHOICES, *_TEXTS, "since", "limit", "cursor"})
 
 
@@ -101,7 +104,20 @@ def _single(query: MultiMapping[str], name: str) -> str | None:
         raise InvalidParameter(f"{name} is given more than once")
     if values and not values[0]:
         raise InvalidParameter(f"{name} is empty")
+    if values and not _storable(values[0]):
+        raise InvalidParameter(f"{name} holds a NUL or a character that is not Unicode")
     return values[0] if values else None
+
+
+def _storable(value: str) -> bool:
+    """A value the store can compare: no NUL (PostgreSQL text has none), encodable as UTF-8."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _choice(query: MultiMapping[str], name: str) -> str | None:

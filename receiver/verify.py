@@ -32,6 +32,8 @@ class Verified:
 
     document: bytes
     key_fingerprint: str
+    # The body was a JSON string holding the document: TuxSuite's legacy double encoding.
+    legacy: bool = False
 
 
 def bad_signature(message: str) -> BadSignature:
@@ -83,10 +85,10 @@ def verify_once(keys: Sequence[PublicKey], raw: bytes, signature: bytes) -> Veri
     fp = matching_key(keys, raw, signature)
     if fp is not None:
         inner = legacy_inner(raw)
-        return Verified(inner if inner is not None else raw, fp)
+        return Verified(raw, fp) if inner is None else Verified(inner, fp, legacy=True)
     inner = legacy_inner(raw)
     if inner is not None and (fp := matching_key(keys, inner, signature)) is not None:
-        return Verified(inner, fp)
+        return Verified(inner, fp, legacy=True)
     return None
 
 

@@ -139,9 +139,21 @@ DATABASE_CONNECT_TIMEOUT_S: Final = 5
 # A job's states, in the only order an outcome may move through them.
 STATES: Final = ("provisioning", "running", "finished")
 
-# Final verdicts: of an outcome (`result`), and of a build (`build_status`).
-RESULTS: Final = ("pass", "fail", "error", "canceled")
-BUILD_STATUSES: Final = ("pass", "fail", "error")
+# Verdicts: of an outcome (`result`), and of a build (`build_status`): TuxSuite's client uses
+# these five for both.
+RESULTS: Final = ("pass", "fail", "error", "canceled", "unknown")
+BUILD_STATUSES: Final = RESULTS
+
+# What an outcome column holds on both SQLite and PostgreSQL. INTEGER: 32 bits (PostgreSQL's).
+STORE_INT_MIN: Final = -(2**31)
+STORE_INT_MAX: Final = 2**31 - 1
+# Characters of an indexed text column: PostgreSQL's btree refuses an entry over 2704 bytes,
+# and 512 characters of UTF-8 are at most 2048 bytes. A longer value is null, with the reason.
+INDEXED_TEXT_MAX: Final = 512
+# Outcome ids (and so cursor ids): PostgreSQL's BIGINT, SQLite's INTEGER.
+STORE_ID_MAX: Final = 2**63 - 1
+# How far a chain of TEST# dependencies is followed: TuxSuite's are two or three links.
+MAX_CHAIN_LINKS: Final = 16
 
 # The receiver's bounds on what its clients may hold (defaults of the TUXHOOK_* settings named
 # beside them). bench/exposure.py measured a connection holding the largest head a request may

@@ -22,10 +22,12 @@ class Delivery:
     received_at: str
     verified_by: str
     auth: dict[str, Any] = field(default_factory=dict)
+    # Sender quirks the receiver repaired to read `body` ("backslash_quote", "double_encoded").
+    repairs: list[str] = field(default_factory=list)
 
     def to_job(self) -> dict[str, Any]:
         # dataclasses.asdict would deep-copy `auth`, at a cost paid once per callback.
-        return {
+        job = {
             "kind": self.kind,
             "uid": self.uid,
             "digest": self.digest,
@@ -34,6 +36,10 @@ class Delivery:
             "verified_by": self.verified_by,
             "auth": self.auth,
         }
+        # Only a repaired delivery carries the key: the others' jobs stay as they were.
+        if self.repairs:
+            job["repairs"] = self.repairs
+        return job
 
     @classmethod
     def from_job(cls, data: dict[str, Any]) -> Delivery:

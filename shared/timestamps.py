@@ -13,12 +13,13 @@ def as_utc(value: datetime) -> datetime:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 time as aware UTC; None for anything else."""
+    """An ISO 8601 time as aware UTC; None for anything else, and for a time that is not in
+    Python's years 1 to 9999 once in UTC (0001-01-01T00:00:00+01:00)."""
     if not isinstance(value, str):
         return None
     try:
         return as_utc(datetime.fromisoformat(value))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

@@ -28,7 +28,7 @@ def test_db_upgrade_creates_the_default_folder_and_says_where_the_store_is(
     done = run_tuxhook(without_store(settings_env), "db", "upgrade", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     store = tmp_path / "var" / "tuxhook.sqlite3"
-    assert done.stdout == f"tuxhook: the store {store} is at schema revision 0001\n"
+    assert done.stdout == f"tuxhook: the store {store} is at schema revision 0002\n"
     assert store.is_file()
 
 
@@ -82,7 +82,7 @@ def test_a_worker_refuses_a_store_that_is_not_migrated(
     env = {**settings_env, "TUXHOOK_DATABASE_URL": f"sqlite:///{empty}"}
     done = run_tuxhook(env, "worker", "--burst")
     assert done.returncode == 1
-    assert "schema revision none, not 0001: run `tuxhook db upgrade`" in done.stderr
+    assert "schema revision none, not 0002: run `tuxhook db upgrade`" in done.stderr
 
 
 def test_a_worker_refuses_an_unknown_queue(settings_env: dict[str, str]) -> None:

@@ -175,7 +175,7 @@ def test_the_demo_stores_a_callback_signed_with_the_published_key(
         said[1] == "tuxhook dev: reads need no credentials on 127.0.0.1 (TUXHOOK_READ_ACCESS=open)"
     )
     store = tmp_path / "var" / "tuxhook.sqlite3"
-    assert f"tuxhook: the store {store} is at schema revision 0001" in said  # db upgrade's
+    assert f"tuxhook: the store {store} is at schema revision 0002" in said  # db upgrade's
     assert said[-1] == "tuxhook dev: stopped the receiver and the workers"
     assert redis_client.ping()  # not ours to stop
     assert [w.pid for w in workers if w.pid is not None and alive(w.pid)] == []

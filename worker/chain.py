@@ -38,7 +38,9 @@ outcome's row first, so two workers on one outcome wait for each other rather th
 That guarantee covers this outcome only: a piece that reads other outcomes' rows (a test
 looking for the build it waited for, a build for its tests) sees them as of the snapshot, and
 two such deliveries stored at once can each miss the other; such a piece needs a guard of its
-own, and a test with two workers like tests/store/test_concurrency.py.
+own, and a test with two workers like tests/store/test_concurrency.py. A test's links to the
+build it ran on (worker/links.py) are therefore not a piece: they are resolved by a statement
+of their own once this one has committed, on a snapshot that sees what it wrote.
 
 Statements are built once per kind and set of columns, and given their values when executed.
 psycopg parses a query of more than 4096 bytes or 50 parameters again at every execution (tests

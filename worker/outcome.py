@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from shared.errors import PermanentError, TuxhookError
+from shared.field_values import FieldErrors, distinct
 from shared.jobs import Delivery
+from shared.outcome_fields import columns, notes, per_test_results
 from shared.payload import parse_event
 from shared.timestamps import parse_time
-from worker.fields import columns, per_test_results
 
 # What a job did: stored its payload, only counted it (a more advanced one was there), or nothing.
 Stored = Literal["applied", "stale", "duplicate"]
@@ -39,7 +40,12 @@ def delivery_from_job(data: Any) -> Delivery:
     except TypeError as e:
         raise PermanentError(f"the job does not carry a delivery: {e}") from e
     texts = (delivery.kind, delivery.uid, delivery.digest, delivery.body, delivery.verified_by)
-    if not all(isinstance(t, str) for t in texts) or not isinstance(delivery.auth, dict):
+    repairs = delivery.repairs
+    if (
+        not all(isinstance(t, str) for t in texts)
+        or not isinstance(delivery.auth, dict)
+        or not (isinstance(repairs, list) and all(isinstance(r, str) for r in repairs))
+    ):
         raise PermanentError("the job's delivery has fields of the wrong type")
     return delivery
 
@@ -59,6 +65,10 @@ def update_from_job(kind: str, data: Any) -> Update:
     received_at = parse_time(delivery.received_at)
     if received_at is None:
         raise PermanentError(f"{kind} {delivery.uid}: received_at is not an ISO 8601 time")
+    errors: FieldErrors = []
+    row = columns(kind, event.status, errors)
+    results = per_test_results(event.status, errors) if kind == "test" else None
+    row["notes"] = notes(distinct(errors), delivery.repairs)
     return Update(
         kind=kind,
         uid=event.uid,
@@ -67,6 +77,6 @@ def update_from_job(kind: str, data: Any) -> Update:
         verified_by=delivery.verified_by,
         auth=delivery.auth,
         payload=delivery.body,
-        columns=columns(kind, event.status),
-        results=per_test_results(event.status) if kind == "test" else None,
+        columns=row,
+        results=results,
     )

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, Executable, bindparam, delete, update
 from sqlalchemy.dialects import sqlite
 
 from shared.db.schema import deliveries, outcomes, test_results
-from worker import chain
+from worker import chain, links
 from worker.forward import earliest, upsert
 from worker.outcome import Stored, Update
 
@@ -71,17 +71,27 @@ def save(engine: Engine, change: Update) -> Stored:
     now = datetime.now(UTC)
     values = upsert_values(change, now)
     if engine.dialect.name == "postgresql":
-        return chain.save(engine, values, change.digest, change.results)
+        done = chain.save(engine, values, change.digest, change.results)
+        if links.linked(change.kind, change.columns):
+            links.resolve_alone(engine, change.uid)
+        return done
     with engine.begin() as conn:
         if not _record_delivery(conn, change, now):
-            return "duplicate"
+            return _resolved(conn, change, "duplicate")
         stored = conn.execute(_upsert(tuple(values)), values).one_or_none()
         if stored is None:
             _count_stale(conn, change, now)
-            return "stale"
+            return _resolved(conn, change, "stale")
         if change.kind == "test":
             _replace_results(conn, stored.id, change, new=stored.deliveries == 1)
-        return "applied"
+        return _resolved(conn, change, "applied")
+
+
+def _resolved(conn: Connection, change: Update, stored: Stored) -> Stored:
+    """A test's links, whatever became of its delivery (worker/links.py)."""
+    if links.linked(change.kind, change.columns):
+        links.resolve(conn, change.uid)
+    return stored
 
 
 def upsert_values(change: Update, now: datetime) -> dict[str, Any]:

@@ -52,7 +52,9 @@ def create_engine(
     parsed = database_url(url)
     if is_sqlite(parsed):
         return _sqlite_engine(parsed, lock_timeout_s, write=write, pool_size=pool_size)
-    options = f"-c lock_timeout={int(lock_timeout_s * 1000)}"
+    # Times come back in UTC whatever the server's TimeZone: in a zone west of UTC a stored
+    # 0001-01-01T00:00:00Z would be a time of year 0, which Python cannot hold.
+    options = f"-c lock_timeout={int(lock_timeout_s * 1000)} -c timezone=UTC"
     return sa.create_engine(
         parsed,
         pool_size=pool_size,

@@ -39,12 +39,12 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine) -> str | None:
-    """Migrate to the newest revision in one transaction; returns that revision."""
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
+    """Migrate to the newest revision (or `revision`) in one transaction; returns it."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
-        alembic_command.upgrade(alembic_config(conn), "head")
+        alembic_command.upgrade(alembic_config(conn), revision)
         return MigrationContext.configure(conn).get_current_revision()
 
 

@@ -10,28 +10,33 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select
 
+from shared.constants import STORE_ID_MAX
 from shared.db.schema import outcomes, test_results
 from shared.errors import InvalidParameter
 from shared.timestamps import as_utc, iso, parse_time
 
 COMMON_FIELDS = (
-    "kind", "uid", "project", "state", "state_time", "result", "deliveries",
-    "first_received_at", "updated_at", "verified_by", "auth",
+    "kind", "uid", "project", "state", "state_time", "result", "final", "deliveries",
+    "first_received_at", "updated_at", "plan_uid", "verified_by", "auth",
 )  # fmt: skip
 KIND_FIELDS = {
     "build": (
         "build_name", "build_status", "toolchain", "target_arch", "kconfig", "git_repo",
-        "git_ref", "git_sha", "git_describe", "kernel_version", "warnings_count",
-        "errors_count", "duration", "build_duration", "download_url",
+        "git_ref", "git_sha", "git_describe", "git_short_log", "kernel_version",
+        "warnings_count", "errors_count", "duration", "build_duration", "retry",
+        "status_message", "waited_by", "download_url",
     ),
     "test": (
-        "device", "tests", "waiting_for", "build_uid", "retries", "duration", "download_url",
+        "device", "tests", "waiting_for", "build_uid", "oebuild_uid", "retries",
+        "retries_messages", "duration", "download_url",
     ),
-    "oebuild": ("machine", "distro", "targets", "sources", "download_url"),
+    "oebuild": ("machine", "distro", "targets", "sources", "waited_by", "download_url"),
     "plan": ("name", "description"),
 }  # fmt: skip
+# Filters by the column of another name.
+_FILTER_COLUMNS = {"plan": "plan_uid"}
 _TIMES = frozenset({"state_time", "first_received_at", "updated_at"})
 
 
@@ -46,17 +51,29 @@ class Filters:
     device: str | None = None
     target_arch: str | None = None
     build_uid: str | None = None
+    oebuild_uid: str | None = None
+    git_sha: str | None = None
+    git_describe: str | None = None
+    toolchain: str | None = None
+    build_name: str | None = None
+    plan: str | None = None
+    # Tests that ran a test of this name (a key of their `results`).
+    test: str | None = None
     since: datetime | None = None
 
     def where(self) -> list[ColumnElement[bool]]:
         c = outcomes.c
         clauses = [
-            c[f.name] == getattr(self, f.name)
+            c[_FILTER_COLUMNS.get(f.name, f.name)] == getattr(self, f.name)
             for f in fields(self)
-            if f.name != "since" and getattr(self, f.name) is not None
+            if f.name not in ("since", "test") and getattr(self, f.name) is not None
         ]
         if self.since is not None:
             clauses.append(c.updated_at >= self.since)
+        if self.test is not None:
+            t = test_results.c
+            ran = select(t.outcome_id).where(t.outcome_id == c.id, t.name == self.test)
+            clauses.extend([c.kind == "test", ran.exists()])
         return clauses
 
 
@@ -83,6 +100,9 @@ class Cursor:
             raise _bad_cursor() from e
         updated_at = parse_time(stamp)
         if updated_at is None or not isinstance(row_id, int) or isinstance(row_id, bool):
+            raise _bad_cursor()
+        # Beyond what an id column holds, the database would refuse the comparison.
+        if not -STORE_ID_MAX - 1 <= row_id <= STORE_ID_MAX:
             raise _bad_cursor()
         return cls(updated_at, row_id)
 
@@ -111,6 +131,8 @@ def _value(row: Row[Any], name: str) -> Any:
 def render(row: Row[Any], results: dict[str, str | None]) -> dict[str, Any]:
     """An outcome as the API shows it: common fields, then those of its kind."""
     shown = {name: _value(row, name) for name in COMMON_FIELDS}
+    notes = row.notes or {}
+    shown["field_errors"], shown["repairs"] = notes.get("field_errors"), notes.get("repairs")
     for name in KIND_FIELDS[row.kind]:
         shown[name] = _value(row, name)
     if row.kind == "test":
@@ -139,7 +161,25 @@ def get_outcome(conn: Connection, kind: str, uid: str) -> dict[str, Any] | None:
     if row is None:
         return None
     results = _results(conn, _test_ids([row])).get(row.id, {})
-    return {**render(row, results), "payload": json.loads(row.payload)}
+    found = {**render(row, results), "payload": json.loads(row.payload)}
+    if kind == "plan":
+        found["summary"] = plan_summary(conn, uid)
+    return found
+
+
+def plan_summary(conn: Connection, plan_uid: str) -> dict[str, dict[str, int]]:
+    """How many of the plan's builds, oebuilds and tests have each result ("none": no result
+    yet); list them with ?plan=UID."""
+    c = outcomes.c
+    query = (
+        select(c.kind, c.result, func.count())
+        .where(c.plan_uid == plan_uid)
+        .group_by(c.kind, c.result)
+    )
+    summary: dict[str, dict[str, int]] = {"build": {}, "oebuild": {}, "test": {}}
+    for kind, result, n in conn.execute(query):
+        summary.setdefault(kind, {})[result or "none"] = n
+    return summary
 
 
 def list_outcomes(

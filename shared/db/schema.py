@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 # Constraint names that Alembic can refer to in later migrations, the same on both backends.
@@ -58,6 +59,15 @@ outcomes = Table(
     Column("verified_by", Text, nullable=False),
     Column("auth", _JSON, nullable=False),
     Column("payload", Text, nullable=False),
+    # By shared/outcome_rules.py's table: finished, and TuxSuite will not run it again.
+    Column("final", Boolean, nullable=False, server_default=false()),
+    # The plan a build, oebuild or test belongs to (its payload's `plan`).
+    Column("plan_uid", String(64)),
+    # What the API shows as `field_errors` ([{"field", "reason"}] for each value a column could
+    # not hold, stored null instead) and `repairs` (sender quirks repaired to read the body),
+    # as {"field_errors": [...], "repairs": [...]}, null when neither has any: one column, so
+    # that PostgreSQL's statement (worker/chain.py) stays within psycopg's query cache.
+    Column("notes", _JSON),
     # build
     Column("build_name", Text),
     Column("build_status", String(16)),
@@ -68,16 +78,23 @@ outcomes = Table(
     Column("git_ref", Text),
     Column("git_sha", Text),
     Column("git_describe", Text),
+    Column("git_short_log", Text),
     Column("kernel_version", Text),
     Column("warnings_count", Integer),
     Column("errors_count", Integer),
     Column("build_duration", Float),
+    Column("retry", Integer),
+    Column("status_message", Text),
     # test
     Column("device", Text),
     Column("tests", _JSON),
     Column("waiting_for", Text),
     Column("build_uid", String(64)),
+    Column("oebuild_uid", String(64)),
+    # The test a `TEST#uid` waiting_for names; its build_uid is copied here as the chain arrives.
+    Column("waiting_for_test", String(64)),
     Column("retries", Integer),
+    Column("retries_messages", _JSON),
     # How many rows test_results holds for this test; null when its payload had no `results`.
     Column("results_count", Integer),
     # oebuild
@@ -85,6 +102,8 @@ outcomes = Table(
     Column("distro", Text),
     Column("targets", _JSON),
     Column("sources", _JSON),
+    # build and oebuild: the tests that wait for it, as sent (`TEST#uid`, ...)
+    Column("waited_by", _JSON),
     # plan
     Column("name", Text),
     Column("description", Text),
@@ -97,6 +116,8 @@ outcomes = Table(
     Index("ix_outcomes_project_updated_at", "project", "updated_at"),
     Index("ix_outcomes_device_updated_at", "device", "updated_at"),
     Index("ix_outcomes_build_uid", "build_uid"),
+    Index("ix_outcomes_plan_uid", "plan_uid"),
+    Index("ix_outcomes_waiting_for_test", "waiting_for_test"),
 )
 
 # One row per test name of a test outcome, as its payload's `results` maps it.

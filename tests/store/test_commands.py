@@ -28,7 +28,7 @@ def test_db_upgrade_is_idempotent(settings_env: dict[str, str]) -> None:
     for _ in range(2):
         done = run_tuxhook(settings_env, "db", "upgrade")
         assert done.returncode == 0, done.stderr
-        assert "is at schema revision 0001" in done.stdout
+        assert "is at schema revision 0002" in done.stdout
 
 
 async def test_a_pool_in_burst_mode_drains_every_queue_and_exits(

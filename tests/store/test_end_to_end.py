@@ -17,11 +17,15 @@ from tests.support.processes import start_worker
 FIELDS = {
     "build": (
         "build_name", "build_status", "toolchain", "target_arch", "kconfig", "git_repo",
-        "git_ref", "git_sha", "git_describe", "kernel_version", "warnings_count",
-        "errors_count", "duration", "download_url",
+        "git_ref", "git_sha", "git_describe", "git_short_log", "kernel_version",
+        "warnings_count", "errors_count", "duration", "retry", "status_message", "waited_by",
+        "download_url",
     ),
-    "test": ("device", "tests", "results", "waiting_for", "retries", "duration", "download_url"),
-    "oebuild": ("machine", "distro", "targets", "sources", "download_url"),
+    "test": (
+        "device", "tests", "results", "waiting_for", "retries", "retries_messages", "duration",
+        "download_url",
+    ),
+    "oebuild": ("machine", "distro", "targets", "sources", "waited_by", "download_url"),
     "plan": ("name", "description"),
 }  # fmt: skip
 COMMON = ("kind", "uid", "project", "state", "result")
@@ -61,6 +65,7 @@ async def test_every_kind_is_stored_and_served(
     status, page = await get_json(receiver, "/v1/outcomes")
     assert status == 200
     listed = {o["kind"]: o for o in page["outcomes"]}
+    assert stored["plan"].pop("summary") == {"build": {}, "oebuild": {}, "test": {}}
     assert {kind: {**stored[kind]} for kind in KINDS} == {
         kind: {**listed[kind], "payload": docs[kind]} for kind in KINDS
     }

@@ -12,35 +12,12 @@ import pytest
 from redis import Redis
 
 from shared.identity import body_digest
-from shared.settings import Settings
-from tests.conftest import Receiver
-from tests.support.api import get_json, outcome, post_document
+from tests.support.api import get_json
 from tests.support.builders import callback, encode, new_uid
 from tests.support.database import snapshot
-from tests.support.keys import KeyPair
-from tests.support.workers import drain
+from tests.support.store import Store
 
 T1, T2, T3 = "2024-05-01T10:00:00.000001", "2024-05-01T10:05:00", "2024-05-01T10:09:30.5"
-
-
-class Store:
-    """Deliver documents through the receiver and process them, in the order given."""
-
-    def __init__(self, receiver: Receiver, keys: KeyPair, settings: Settings, redis: Redis) -> None:
-        self.receiver, self.keys, self.settings, self.redis = receiver, keys, settings, redis
-
-    async def deliver(self, *docs: dict[str, Any]) -> None:
-        for doc in docs:
-            await post_document(self.receiver, self.keys, doc)
-            drain(self.settings, self.redis)
-
-    async def outcome(self, kind: str, uid: str) -> dict[str, Any]:
-        return await outcome(self.receiver, kind, uid)
-
-
-@pytest.fixture
-def store(receiver: Receiver, keys: KeyPair, settings: Settings, redis_client: Redis) -> Store:
-    return Store(receiver, keys, settings, redis_client)
 
 
 async def test_the_same_delivery_processed_twice_leaves_the_same_rows(
@@ -105,7 +82,7 @@ async def test_equal_states_are_ordered_by_their_own_times(store: Store, later_f
 
 
 async def test_missing_fields_are_null_and_unknown_ones_stay_in_the_payload(store: Store) -> None:
-    doc = callback("build", warnings_count="2", kconfig=None, brand_new={"field": [1, 2]})
+    doc = callback("build", warnings_count="two", kconfig=None, brand_new={"field": [1, 2]})
     for name in ("toolchain", "git_sha", "tuxmake_metadata", "duration"):
         del doc["status"][name]
     await store.deliver(doc)
@@ -119,6 +96,7 @@ async def test_missing_fields_are_null_and_unknown_ones_stay_in_the_payload(stor
         "kconfig": None,
     }
     assert (found["duration"], found["build_duration"]) == (None, None)
+    assert found["field_errors"] == [{"field": "warnings_count", "reason": "not a whole number"}]
     assert found["payload"]["status"]["brand_new"] == {"field": [1, 2]}
     assert found["payload"] == doc
 
@@ -130,9 +108,10 @@ async def test_a_boot_unknown_is_not_final_until_a_retry_finishes(store: Store) 
     )
     await store.deliver(unknown)
     found = await store.outcome("test", uid)
-    assert (found["state"], found["result"], found["results"]) == (
+    assert (found["state"], found["result"], found["final"], found["results"]) == (
         "finished",
-        None,
+        "fail",
+        False,
         {"boot": "unknown"},
     )
     retried = callback(
@@ -141,6 +120,7 @@ async def test_a_boot_unknown_is_not_final_until_a_retry_finishes(store: Store) 
     await store.deliver(retried)
     found = await store.outcome("test", uid)
     assert (found["result"], found["results"], found["retries"]) == ("pass", {"boot": "pass"}, 1)
+    assert found["final"]
 
 
 async def test_per_test_results_follow_the_most_advanced_delivery(store: Store) -> None:

@@ -19,12 +19,29 @@ from tests.support.keys import KeyPair
 
 # The demo plan's callbacks (shared/demo/README.md), which the tests vary.
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "demo"
+# The four samples of TuxSuite's own callback documentation, as published.
+TUXSUITE_DOCS = Path(__file__).resolve().parents[1] / "samples" / "tuxsuite-docs"
 _ALPHABET = string.ascii_letters + string.digits
 
 
 @cache
 def sample(kind: str) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads((SAMPLES / f"{kind}.json").read_text())
+    return doc
+
+
+@cache
+def documented(kind: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((TUXSUITE_DOCS / f"{kind}.json").read_text())
+    return doc
+
+
+def tuxsuite_doc(kind: str = "build", uid: str | None = None, **status: Any) -> dict[str, Any]:
+    """TuxSuite's documented sample of `kind`, with a fresh (or given) uid and `status` fields
+    replaced."""
+    doc = copy.deepcopy(documented(kind))
+    doc["status"]["uid"] = uid or new_uid()
+    doc["status"].update(status)
     return doc
 
 

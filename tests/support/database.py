@@ -58,10 +58,10 @@ def engine_for(url: str) -> sa.Engine:
     return create_engine(url, lock_timeout_s=5.0, write=True)
 
 
-def migrate(url: str) -> None:
+def migrate(url: str, revision: str = "head") -> None:
     engine = engine_for(url)
     try:
-        upgrade(engine)
+        upgrade(engine, revision)
     finally:
         engine.dispose()
 

@@ -14,32 +14,27 @@ from redis.exceptions import RedisError
 from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import exc as sa_exc
 
 from shared.errors import TransientError
+from worker.db_errors import is_transient_db
 
 log = structlog.get_logger("tuxhook.worker")
 
-# The database was locked, unreachable or restarting, or a job ran out of time waiting for it;
-# or the worker running the job died (RQ's maintenance reports that through these handlers too),
-# or was stopped cold mid-job (a second SIGTERM raises SystemExit in the job). Running a job
-# again is harmless: the store applies each delivery once.
+# A job ran out of time (waiting for the database), or the worker running the job died (RQ's
+# maintenance reports that through these handlers too), or was stopped cold mid-job (a second
+# SIGTERM raises SystemExit in the job). Database errors are judged by worker/db_errors.py.
+# Running a job again is harmless: the store applies each delivery once.
 _TRANSIENT = (
     AbandonedJobError,
     SystemExit,
     TransientError,
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,
     JobTimeoutException,
     ConnectionError,
 )
 
 
 def is_transient(error: BaseException) -> bool:
-    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, _TRANSIENT)
+    return isinstance(error, _TRANSIENT) or is_transient_db(error)
 
 
 def reason(error: BaseException) -> str:
