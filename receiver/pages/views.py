@@ -11,7 +11,7 @@ import orjson
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
 
-from receiver.outcomes import PARAMETERS, READER, filter_fields, find_outcome, page_query
+from receiver.outcomes import READER, filter_fields, find_outcome, page_query
 from receiver.overview import read_overview
 from receiver.pages import present
 from receiver.pages.render import render
@@ -57,24 +57,13 @@ async def _build(request: web.Request, build: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _plan(request: web.Request, plan: dict[str, Any]) -> dict[str, Any]:
-    # The plan filter comes with the store's plan links (issue 13); until the API takes it,
-    # the page says so rather than guess the plan's members.
-    if "plan" not in PARAMETERS:
-        return {"no_members": True}
     listed = await _listed(request, "Builds and tests of this plan", {"plan": plan["uid"]})
     return {"listed": listed, "matrix": present.matrix(listed["outcomes"])}
 
 
-def _waited_by(outcome: dict[str, Any]) -> list[str]:
-    """The tests that waited for a build or an oebuild: its `waited_by` (TEST#uid)."""
-    if "waited_by" in outcome:
-        return present.references(outcome["waited_by"], "test")
-    status = outcome["payload"].get("status") if isinstance(outcome["payload"], dict) else None
-    return present.references(status.get("waited_by") if isinstance(status, dict) else None, "test")
-
-
 async def _oebuild(_: web.Request, oebuild: dict[str, Any]) -> dict[str, Any]:
-    return {"waited_by": _waited_by(oebuild)}
+    """The tests that waited for it: its `waited_by` (TEST#uid)."""
+    return {"waited_by": present.references(oebuild.get("waited_by"), "test")}
 
 
 async def _nothing(_: web.Request, __: dict[str, Any]) -> dict[str, Any]:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,18 +69,9 @@ def parse_since(text: str) -> datetime:
         ) from e
 
 
-def check_known(given: Iterable[str], known: Iterable[str]) -> None:
-    """Options for filters that this tuxhook's Filters lacks (those of issue 13, before it)."""
-    unknown = sorted(set(given) - set(known))
-    if unknown:
-        options = ", ".join("--" + name.replace("_", "-") for name in unknown)
-        raise UsageError(f"this tuxhook's store cannot filter by {options} yet")
-
-
 def filters_of(args: argparse.Namespace) -> Filters:
     given = {name: getattr(args, name) for name in OUTCOME_FILTERS if name != "since"}
     given = {name: value for name, value in given.items() if value is not None}
-    check_known(given, (f.name for f in fields(Filters)))
     since = parse_since(args.since) if args.since else None
     return Filters(**given, since=since)
 

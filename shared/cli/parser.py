@@ -12,8 +12,7 @@ from typing import NoReturn
 from shared.constants import KINDS, OUTCOMES_PAGE_DEFAULT, OUTCOMES_PAGE_MAX, RESULTS, STATES
 
 # GET /v1/outcomes's filters, as the options of `tuxhook outcomes`: tests/pages/test_cli.py
-# checks that every field of shared/db/queries.py's Filters (which this module does not import)
-# is here. Those after build_uid come with issue 13's store; a store without them says so.
+# holds them to shared/db/queries.py's Filters, which this module does not import.
 OUTCOME_FILTERS = (
     "kind", "project", "state", "result", "device", "target_arch", "build_uid", "oebuild_uid",
     "git_sha", "git_describe", "toolchain", "build_name", "plan", "test", "since",

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Select,
     case,
     func,
-    or_,
     select,
     union_all,
 )
@@ -41,18 +40,9 @@ class Sizes:
     plans: int = OVERVIEW_PLANS
 
 
-# Issue 13 adds `final` (shared/outcome_rules.py's table) to the store and the API. Until a store
-# has it, an outcome is taken as final once finished with a result; once it does, the rule is
-# that table's, here and on the pages alike (the fallback can then go).
-HAS_FINAL = "final" in outcomes.c
-
-
 def not_final() -> ColumnElement[bool]:
-    """An outcome whose verdict may still change."""
-    c = outcomes.c
-    if HAS_FINAL:
-        return c["final"].is_not(True)
-    return or_(c.state.is_(None), c.state != "finished", c.result.is_(None))
+    """An outcome whose verdict may still change: not `final` (shared/outcome_rules.py)."""
+    return outcomes.c.final.is_(False)
 
 
 def verdict() -> ColumnElement[str]:
@@ -62,11 +52,7 @@ def verdict() -> ColumnElement[str]:
 
 def verdict_of(outcome: Mapping[str, Any]) -> str:
     """not_final() and verdict() for an outcome as the API shows it."""
-    if "final" in outcome:
-        final = outcome["final"] is True
-    else:
-        final = outcome.get("state") == "finished" and outcome.get("result") is not None
-    if not final:
+    if outcome.get("final") is not True:
         return "not_final"
     return "none" if outcome.get("result") is None else str(outcome["result"])
 

@@ -49,9 +49,13 @@ def test_a_fields_value_is_text_links_or_json(name: str, value: Any, shown: list
 @pytest.mark.parametrize(
     ("outcome", "name", "text"),
     [
-        ({"kind": "test", "state": "finished", "result": "pass"}, "pass", "pass"),
-        ({"kind": "test", "state": "running", "result": None}, "not_final", "not final"),
-        ({"kind": "test", "state": "finished", "result": None}, "not_final", "not final"),
+        ({"kind": "test", "state": "finished", "result": "pass", "final": True}, "pass", "pass"),
+        (
+            {"kind": "test", "state": "running", "result": None, "final": False},
+            "not_final",
+            "not final",
+        ),
+        ({"kind": "test", "state": "finished", "result": "pass"}, "not_final", "not final"),
         (
             {"kind": "build", "state": "finished", "result": "error", "final": False},
             "not_final",
@@ -62,7 +66,7 @@ def test_a_fields_value_is_text_links_or_json(name: str, value: Any, shown: list
             "other",
             "no result",
         ),
-        ({"kind": "test", "state": "finished", "result": "weird"}, "other", "weird"),
+        ({"kind": "test", "state": "finished", "result": "weird", "final": True}, "other", "weird"),
         ({"kind": "plan", "state": "finished", "result": None}, "other", "finished"),
         ({"kind": "plan", "state": None, "result": None}, "other", "no result"),
     ],
@@ -74,7 +78,7 @@ def test_an_outcomes_verdict(outcome: dict[str, Any], name: str, text: str) -> N
 
 
 def test_a_plans_matrix_counts_each_environment_by_verdict() -> None:
-    finished = {"state": "finished"}
+    finished = {"state": "finished", "final": True}
     outcomes: list[dict[str, Any]] = [
         {"kind": "test", "device": "qemu-arm64", "result": "pass", **finished},
         {"kind": "test", "device": "qemu-arm64", "result": "fail", **finished},
