@@ -38,14 +38,17 @@ $(STAMP): $(LOCKED) pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
-# Debian packages the tests drive: a real redis-server, docker-compose to validate the stack, and
+# Debian packages the tests drive: a real redis-server, docker-compose to validate the stack,
 # caddy to read the TLS proxy's Caddyfile as Caddy does (its package starts a service on port 80
-# where systemd runs: the tests need only the binary, so the service is stopped at once).
+# where systemd runs: the tests need only the binary, so the service is stopped at once), and
+# chromium with its chromedriver, the browser the pages' tests drive through Selenium.
 system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
 	command -v caddy >/dev/null || missing="$$missing caddy"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing"; \
 	  $(SUDO) apt-get update -qq && \

@@ -16,6 +16,7 @@ BENCHMARKS = (
     "bench.exposure",  # what an anonymous client costs a receiver, before issue 12 and after
     "bench.enrich",  # test jobs queueing per-case fetches vs not; a fetch's time; the size bound
     "bench.notify_burst",  # a burst stored with notifications vs without (target ratio >= 0.9)
+    "bench.pages",  # each page against the API calls behind it, 100,000 outcomes (<= 1.5)
 )
 
 

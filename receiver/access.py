@@ -3,7 +3,7 @@
 Every route needs a user with the `read` role (docs/auth.md), unless TUXHOOK_READ_ACCESS=open
 or its handler is marked here:
 
-- `@public`: anyone (the health checks);
+- `@public`: anyone (the health checks, and the pages' stylesheet);
 - `@intake`: the handler authenticates the sender itself, before it reads a body (a
   callback's signature, or a user with the `report` role).
 

@@ -23,6 +23,7 @@ from receiver.metrics import BodyCollector, ReceiverMetrics
 from receiver.metrics_http import metrics_endpoint
 from receiver.middleware import request_context
 from receiver.outcomes import setup_outcomes
+from receiver.pages import setup_pages
 from receiver.state import STATE, ReceiverState
 from receiver.users import READ, AuthConfig, load_users_file
 from receiver.verify import SignatureVerifier
@@ -146,4 +147,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/metrics", metrics_endpoint)
     setup_outcomes(app, settings)
     setup_cases(app)
+    setup_pages(app)
     return app

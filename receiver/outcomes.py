@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from aiohttp import web
@@ -153,21 +154,37 @@ def parse_filters(query: MultiMapping[str]) -> Filters:
     )
 
 
-async def outcome(request: web.Request) -> web.Response:
-    kind, uid = request.match_info["kind"], request.match_info["uid"]
+def filter_fields() -> list[tuple[str, tuple[str, ...] | None]]:
+    """The filters GET /v1/outcomes takes, in Filters' order, each with its choices (None: any
+    text): what the search page's form offers."""
+    return [(f.name, _CHOICES.get(f.name)) for f in fields(Filters) if f.name in PARAMETERS]
+
+
+def page_query(query: MultiMapping[str]) -> tuple[Filters, int, Cursor | None]:
+    """GET /v1/outcomes's parameters: its filters, page size and cursor."""
+    filters = parse_filters(query)
+    limit = _limit(_single(query, "limit"))
+    raw_cursor = _single(query, "cursor")
+    return filters, limit, Cursor.decode(raw_cursor) if raw_cursor else None
+
+
+async def find_outcome(request: web.Request, kind: str, uid: str) -> dict[str, Any]:
+    """The outcome GET /v1/outcomes/{kind}/{uid} answers with; NotFound when there is none."""
     found = None
     if kind in KINDS:
         found = await request.app[READER].read(lambda conn: get_outcome(conn, kind, uid))
     if found is None:
         raise NotFound(f"no {kind} outcome with uid {uid[:64]!r}")
-    return web.json_response(found)
+    return found
+
+
+async def outcome(request: web.Request) -> web.Response:
+    kind, uid = request.match_info["kind"], request.match_info["uid"]
+    return web.json_response(await find_outcome(request, kind, uid))
 
 
 async def outcomes(request: web.Request) -> web.Response:
-    filters = parse_filters(request.query)
-    limit = _limit(_single(request.query, "limit"))
-    raw_cursor = _single(request.query, "cursor")
-    cursor = Cursor.decode(raw_cursor) if raw_cursor else None
+    filters, limit, cursor = page_query(request.query)
     page = await request.app[READER].read(lambda c: list_outcomes(c, filters, limit, cursor))
     return web.json_response(page.as_json())
 

@@ -124,7 +124,7 @@ def test_the_runnable_blocks_run_as_pasted(make_run: tuple[Path, int, str], tmp_
         assert (done.returncode, done.stderr) == (0, ""), f"{block}\n{done.stdout}"
         outputs.append(done.stdout)
         wait_until(lambda: settled(redis_url), "the workers to store what was sent", WAIT_S)
-    sent, read, token = outputs
+    sent, read, shown, token = outputs
     answers = [line.split(" ", 1) for line in sent.splitlines()]
     assert [status for status, _ in answers] == ["202"] * 5
     build, on_build, failed = (json.loads(line) for line in read.splitlines())
@@ -135,5 +135,10 @@ def test_the_runnable_blocks_run_as_pasted(make_run: tuple[Path, int, str], tmp_
     )
     assert [o["uid"] for o in on_build["outcomes"]] == [sample("test")["status"]["uid"]]
     assert [o["uid"] for o in failed["outcomes"]] == [sample("test-oebuild")["status"]["uid"]]
+    tables, heading = shown.rsplit("\n<h1>", 1)
+    for kind in ("test", "test-oebuild"):
+        assert sample(kind)["status"]["uid"] in tables
+    assert "gcc-13-lkftconfig" in tables  # `tuxhook show build`: the build's fields
+    assert heading.startswith(f'build <span class="uid">{build["uid"]}</span>')
     event = json.loads(token)
     assert (event["queue"], event["duplicate"]) == ("test", True)

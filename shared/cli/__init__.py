@@ -35,6 +35,8 @@ COMMANDS = {
     "sign": "shared.cli.client:sign_command",
     "send": "shared.cli.client:send_command",
     "token": "shared.cli.tokens:token_command",
+    "outcomes": "shared.cli.outcomes:outcomes_command",
+    "show": "shared.cli.outcomes:show_command",
 }
 
 

@@ -9,6 +9,16 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
+from shared.constants import KINDS, OUTCOMES_PAGE_DEFAULT, OUTCOMES_PAGE_MAX, RESULTS, STATES
+
+# GET /v1/outcomes's filters, as the options of `tuxhook outcomes`: tests/pages/test_cli.py
+# holds them to shared/db/queries.py's Filters, which this module does not import.
+OUTCOME_FILTERS = (
+    "kind", "project", "state", "result", "device", "target_arch", "build_uid", "oebuild_uid",
+    "git_sha", "git_describe", "toolchain", "build_name", "plan", "test", "since",
+)  # fmt: skip
+_FILTER_CHOICES = {"kind": KINDS, "state": STATES, "result": RESULTS}
+
 
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line, not a usage block."""
@@ -104,10 +114,40 @@ def _add_client(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--issuer", default="travis-ci.org")
 
 
+def _page_size(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= OUTCOMES_PAGE_MAX:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {OUTCOMES_PAGE_MAX}")
+    return int(text)
+
+
+def _add_outcomes(sub: argparse._SubParsersAction[Parser]) -> None:
+    p = sub.add_parser("outcomes", help="stored outcomes, the most recently updated first")
+    for name in OUTCOME_FILTERS:
+        option = "--" + name.replace("_", "-")
+        if name == "since":
+            p.add_argument(option, metavar="TIME", help="updated at or after: ISO 8601, or 7d")
+        else:
+            p.add_argument(option, choices=_FILTER_CHOICES.get(name), help=f"only this {name}")
+    p.add_argument(
+        "--limit",
+        type=_page_size,
+        default=OUTCOMES_PAGE_DEFAULT,
+        metavar="N",
+        help=f"outcomes per page (default {OUTCOMES_PAGE_DEFAULT})",
+    )
+    p.add_argument("--cursor", help="where the previous page ended (it prints it)")
+    p.add_argument("--json", action="store_true", help="print GET /v1/outcomes's JSON")
+    p = sub.add_parser("show", help="one stored outcome, every field")
+    p.add_argument("kind", choices=KINDS)
+    p.add_argument("uid")
+    p.add_argument("--json", action="store_true", help="print GET /v1/outcomes/KIND/UID's JSON")
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="tuxhook", description="Receive, queue and store TuxSuite callbacks.")
     sub = _commands(parser, "command")
     _add_serving(sub)
     _add_queue_ops(sub)
     _add_client(sub)
+    _add_outcomes(sub)
     return parser
