@@ -7,6 +7,8 @@ event. Columns that belong to another kind stay null, as do fields a payload did
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -120,18 +122,18 @@ outcomes = Table(
     Index("ix_outcomes_waiting_for_test", "waiting_for_test"),
 )
 
+
+def _of_an_outcome(name: str, *columns: Column[Any]) -> Table:
+    """A table of rows that belong to one outcome (keyed by it first), deleted with it."""
+    outcome_id = Column(
+        "outcome_id", _ID, ForeignKey("outcomes.id", ondelete="CASCADE"), primary_key=True
+    )
+    return Table(name, metadata, outcome_id, *columns)
+
+
 # One row per test name of a test outcome, as its payload's `results` maps it.
-test_results = Table(
-    "test_results",
-    metadata,
-    Column(
-        "outcome_id",
-        _ID,
-        ForeignKey("outcomes.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("name", Text, primary_key=True),
-    Column("result", Text),
+test_results = _of_an_outcome(
+    "test_results", Column("name", Text, primary_key=True), Column("result", Text)
 )
 
 # Every delivery a worker stored, so that processing one twice changes nothing the second time.
@@ -150,32 +152,14 @@ deliveries = Table(
 
 # A test's per-case results as TuxSuite's API gave them (worker/enrich.py): one row per case,
 # named `suite/test`, replaced whole by each fetch.
-test_cases = Table(
-    "test_cases",
-    metadata,
-    Column(
-        "outcome_id",
-        _ID,
-        ForeignKey("outcomes.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("name", Text, primary_key=True),
-    Column("result", Text),
+test_cases = _of_an_outcome(
+    "test_cases", Column("name", Text, primary_key=True), Column("result", Text)
 )
 
 # The last fetch of a test's per-case results: how many cases it stored, or why it stored none
 # (a 404, an answer that is not results). No row: never fetched.
-case_fetches = Table(
-    "case_fetches",
-    metadata,
-    Column(
-        "outcome_id",
-        _ID,
-        ForeignKey("outcomes.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("cases", Integer, nullable=False),
-    Column("error", Text),
+case_fetches = _of_an_outcome(
+    "case_fetches", Column("cases", Integer, nullable=False), Column("error", Text)
 )
 
 # The notification outbox (docs/notifications.md): one row per event and sink, written in the
