@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL
 
 from shared.db.engine import create_engine, database_url
 from shared.db.migrate import upgrade
-from shared.db.schema import deliveries, outcomes, test_results
+from shared.db.schema import deliveries, metadata, outcomes, test_results
 
 # The server the PostgreSQL variants run on; each run creates a database there and drops it.
 POSTGRES_SERVER_URL = os.environ.get(
@@ -79,10 +79,9 @@ def truncate(url: str) -> None:
     engine = engine_for(url)
     try:
         with engine.begin() as conn:
-            # CASCADE: and every table that refers to outcomes, whichever revision added it.
-            conn.exec_driver_sql(
-                "TRUNCATE test_results, deliveries, outcomes RESTART IDENTITY CASCADE"
-            )
+            # Every table of the schema, the outbox included, which refers to no outcome.
+            tables = ", ".join(table.name for table in metadata.sorted_tables)
+            conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     finally:
         engine.dispose()
 
