@@ -22,6 +22,7 @@ from receiver.metrics import BodyCollector, ReceiverMetrics
 from receiver.metrics_http import metrics_endpoint
 from receiver.middleware import request_context
 from receiver.outcomes import setup_outcomes
+from receiver.regressions import setup_regressions
 from receiver.state import STATE, ReceiverState
 from receiver.users import READ, AuthConfig, load_users_file
 from receiver.verify import SignatureVerifier
@@ -144,4 +145,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
     setup_outcomes(app, settings)
+    setup_regressions(app)
     return app

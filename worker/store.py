@@ -35,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from shared.constants import STATES
 from shared.db.schema import deliveries, outcomes, test_results
 from worker import links
+from worker.compare import COMPARED_KINDS, compare
 from worker.outcome import Update
 
 # What a job did: stored its payload, only counted it (a more advanced one was there), or nothing.
@@ -142,6 +143,8 @@ def save(engine: Engine, change: Update) -> Stored:
         if change.kind == "test":
             _replace_results(conn, stored.id, change, new=stored.deliveries == 1)
             links.resolve(conn, change.uid, change.columns)
+        if change.kind in COMPARED_KINDS and change.columns.get("state") == "finished":
+            compare(conn, change.kind, change.uid, change.digest, now)
         return "applied"
 
 

@@ -34,6 +34,7 @@ COMMANDS = {
     "sign": "shared.cli.client:sign_command",
     "send": "shared.cli.client:send_command",
     "token": "shared.cli.tokens:token_command",
+    "regressions": "shared.cli.regressions:regressions_command",
 }
 
 

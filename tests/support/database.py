@@ -15,7 +15,7 @@ from sqlalchemy.engine import URL
 
 from shared.db.engine import create_engine, database_url
 from shared.db.migrate import upgrade
-from shared.db.schema import deliveries, outcomes, test_results
+from shared.db.schema import deliveries, metadata, outcomes
 
 # The server the PostgreSQL variants run on; each run creates a database there and drops it.
 POSTGRES_SERVER_URL = os.environ.get(
@@ -70,7 +70,8 @@ def truncate(url: str) -> None:
     engine = engine_for(url)
     try:
         with engine.begin() as conn:
-            conn.exec_driver_sql("TRUNCATE test_results, deliveries, outcomes RESTART IDENTITY")
+            names = ", ".join(table.name for table in metadata.sorted_tables)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY")
     finally:
         engine.dispose()
 
@@ -85,7 +86,7 @@ def snapshot(url: str) -> dict[str, list[dict[str, Any]]]:
                     dict(row._mapping)
                     for row in conn.execute(sa.select(table).order_by(*table.primary_key))
                 ]
-                for table in (outcomes, test_results, deliveries)
+                for table in metadata.sorted_tables
             }
     finally:
         engine.dispose()
