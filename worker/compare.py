@@ -137,9 +137,19 @@ class _Walk:
     """The runs of an environment after (or before) a place, read a page at a time."""
 
     def __init__(
-        self, conn: Connection, env_key: str, at: datetime, uid: str, *, forward: bool
+        self,
+        conn: Connection,
+        env_key: str,
+        at: datetime,
+        uid: str,
+        *,
+        forward: bool,
+        other_than: str | None = None,
     ) -> None:
         self.conn, self.env_key, self.forward = conn, env_key, forward
+        # Leave out the runs of this commit in the query: many re-runs of one commit are not
+        # read page after page.
+        self.other_than = other_than
         self.start = (at, uid)
         self.seen: list[Stored] = []
         self.done = False
@@ -163,6 +173,8 @@ class _Walk:
             beyond = or_(_r.run_time < at, and_(_r.run_time == at, _r.uid < uid))
             order = (_r.run_time.desc(), _r.uid.desc())
         query = select(compared_runs).where(_r.env_key == self.env_key, beyond)
+        if self.other_than is not None:
+            query = query.where(or_(_r.git_sha.is_(None), _r.git_sha != self.other_than))
         page = self.conn.execute(query.order_by(*order).limit(_PAGE)).all()
         self.seen.extend(page)
         self.done = len(page) < _PAGE
@@ -171,7 +183,9 @@ class _Walk:
 
 def _previous(conn: Connection, run: Stored, name: str, walks: dict[str, _Walk]) -> Stored | None:
     if run.uid not in walks:
-        walks[run.uid] = _Walk(conn, run.env_key, run.run_time, run.uid, forward=False)
+        walks[run.uid] = _Walk(
+            conn, run.env_key, run.run_time, run.uid, forward=False, other_than=run.git_sha
+        )
     for before in walks[run.uid]:
         if name in before.results and not _same_commit(before, run):
             return before
