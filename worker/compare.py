@@ -15,8 +15,13 @@ previous it is, or was). One that no longer holds is superseded (kept, with supe
 superseded_by), and the one that holds is inserted. Recomputing a transition that holds changes
 nothing, so a delivery processed twice records nothing twice.
 
-On PostgreSQL two workers could each compare without seeing the other's run; `_lock` holds the
-environments' keys (advisory transaction locks, in one order) before any is read.
+On PostgreSQL, where a statement sees only what was committed before it began, two workers
+could each miss the other's run. Advisory transaction locks, held to the commit, prevent it:
+first the build's uid (a test's build_uid, once its links are resolved), so that a build and
+its tests stored at once are compared one after the other, whichever commits first (the
+second sees the first); then the environments' keys, in sorted order, before their runs are
+read. Every worker takes them in that order (after links.lock's), so none waits on another in
+a cycle.
 """
 
 from __future__ import annotations
@@ -29,11 +34,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, bindparam, delete, func, or_, select, update
 
-from shared.db.schema import compared_runs, regressions
+from shared.db.schema import compared_runs, outcomes, regressions
 from shared.timestamps import as_utc
 from worker.runs import Run, runs_to_compare
 
-_r, _g = compared_runs.c, regressions.c
+_r, _g, _o = compared_runs.c, regressions.c, outcomes.c
 # Only builds and tests have results to compare; stored finished, they are compared.
 COMPARED_KINDS = frozenset({"build", "test"})
 _PAGE = 64  # runs read at a time when walking from a run to its neighbours
@@ -55,12 +60,14 @@ class _Work:
 
 def compare(conn: Connection, kind: str, uid: str, digest: str, now: datetime) -> None:
     """After a delivery of a build or test was stored: record what it changed."""
+    _lock(conn, {f"build:{b}" for b in [_build_of(conn, kind, uid)] if b is not None})
     found = runs_to_compare(conn, kind, uid)
     if not found:
         return
     uids = [u for _, u in found]
     old = _stored(conn, uids)
-    _lock(conn, {r.env_key for r in old.values()} | {r.env_key for r in found.values() if r})
+    envs = {r.env_key for r in old.values()} | {r.env_key for r in found.values() if r}
+    _lock(conn, {f"env:{key}" for key in envs})
     old = _stored(conn, uids) if conn.dialect.name == "postgresql" else old
     work = _Work(digest, now)
     for (_, run_uid), run in found.items():
@@ -74,10 +81,19 @@ def _stored(conn: Connection, uids: list[str]) -> dict[str, Stored]:
     return {row.uid: row for row in rows}
 
 
-def _lock(conn: Connection, env_keys: set[str]) -> None:
+def _build_of(conn: Connection, kind: str, uid: str) -> str | None:
+    """The build whose storing and this delivery's must not miss each other."""
+    if conn.dialect.name != "postgresql" or kind == "build":
+        return uid
+    query = select(_o.build_uid).where(_o.kind == "test", _o.uid == uid)
+    build: str | None = conn.execute(query).scalar_one_or_none()
+    return build
+
+
+def _lock(conn: Connection, keys: set[str]) -> None:
     if conn.dialect.name != "postgresql":
         return
-    for key in sorted(env_keys):
+    for key in sorted(keys):
         conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 

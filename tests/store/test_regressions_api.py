@@ -4,15 +4,19 @@ newest first, behind the outcomes' read access."""
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import Receiver
-from tests.support.api import get_json
+from tests.support.api import get_json, post_document, wait_outcome
 from tests.support.cli import one_line_error, run_cli, run_cli_async
-from tests.support.series import a_test, build, uid
+from tests.support.keys import KeyPair
+from tests.support.processes import start_worker
+from tests.support.series import a_test, build, series, uid
 from tests.support.store import Store
 
 
@@ -153,3 +157,26 @@ def test_a_bad_since_is_one_line(settings_env: dict[str, str]) -> None:
     assert one_line_error(done) == (
         "tuxhook: error: --since 'soon' is neither an ISO 8601 time nor 30s, 15m, 12h, 7d"
     )
+
+
+async def test_worker_processes_store_a_shuffled_series_and_find_its_transitions(
+    receiver: Receiver, keys: KeyPair, settings_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Two `tuxhook worker` processes on each queue, all at once: runs of one environment are
+    compared by workers at the same time, and each test's build may come before or after it."""
+    s = series()
+    docs = list(s.docs)
+    random.Random(7).shuffle(docs)
+    worker = start_worker(settings_env, tmp_path / "worker.log", "--pool", "2")
+    try:
+        for doc in docs:
+            await post_document(receiver, keys, doc)
+        for doc in docs:
+            await wait_outcome(receiver, doc["kind"], uid(doc))
+        found = await page(receiver, "limit=500")
+    finally:
+        worker.stop()
+    standing = {
+        (t["type"], t["test"], t["before"]["uid"], t["after"]["uid"]) for t in found["regressions"]
+    }
+    assert standing == s.expected
