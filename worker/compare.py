@@ -32,7 +32,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from shared.db.schema import compared_runs, outcomes, regressions
 from shared.timestamps import as_utc
@@ -41,7 +52,9 @@ from worker.runs import Run, runs_to_compare
 _r, _g, _o = compared_runs.c, regressions.c, outcomes.c
 # Only builds and tests have results to compare; stored finished, they are compared.
 COMPARED_KINDS = frozenset({"build", "test"})
-_PAGE = 64  # runs read at a time when walking from a run to its neighbours
+# Runs read at a time when walking from a run to its neighbours: the first page is small (the
+# run next to it is nearly always the one sought), and each next one larger, up to the last.
+_PAGES = (4, 16, 64, 256)
 
 # A run of compared_runs, as read back.
 Stored = Row[Any]
@@ -168,6 +181,7 @@ class _Walk:
         self.other_than = other_than
         self.start = (at, uid)
         self.seen: list[Stored] = []
+        self.pages = 0
         self.done = False
 
     def __iter__(self) -> Iterator[Stored]:
@@ -182,18 +196,23 @@ class _Walk:
         if self.done:
             return False
         at, uid = (self.seen[-1].run_time, self.seen[-1].uid) if self.seen else self.start
+        # A row value, which both databases read as a range of the index.
+        place, start = (
+            tuple_(_r.run_time, _r.uid),
+            tuple_(literal(at, _r.run_time.type), literal(uid)),
+        )
         if self.forward:
-            beyond = or_(_r.run_time > at, and_(_r.run_time == at, _r.uid > uid))
-            order = (_r.run_time.asc(), _r.uid.asc())
+            beyond, order = place > start, (_r.run_time.asc(), _r.uid.asc())
         else:
-            beyond = or_(_r.run_time < at, and_(_r.run_time == at, _r.uid < uid))
-            order = (_r.run_time.desc(), _r.uid.desc())
+            beyond, order = place < start, (_r.run_time.desc(), _r.uid.desc())
         query = select(compared_runs).where(_r.env_key == self.env_key, beyond)
         if self.other_than is not None:
             query = query.where(or_(_r.git_sha.is_(None), _r.git_sha != self.other_than))
-        page = self.conn.execute(query.order_by(*order).limit(_PAGE)).all()
+        size = _PAGES[min(self.pages, len(_PAGES) - 1)]
+        page = self.conn.execute(query.order_by(*order).limit(size)).all()
+        self.pages += 1
         self.seen.extend(page)
-        self.done = len(page) < _PAGE
+        self.done = len(page) < size
         return bool(page)
 
 
