@@ -182,7 +182,7 @@ def throughput(bench: Bench, events: int, rounds: int, before: Bench | None = No
     print(f"\n1. one worker process, {events} events, {bench.store.backend}, {rounds} rounds")
     _line("tuxhook worker (stores events)", rates["ours"])
     _line("rq SimpleWorker (no-op jobs)", rates["ceiling"])
-    _line("ratio (target 0.7)", ratios, digits=2, unit="  ")
+    _line("ratio (target 0.8)", ratios, digits=2, unit="  ")
     if before is not None:
         old = [b / c for b, c in zip(rates["before"], rates["ceiling"], strict=True)]
         cost = [1 - o / b for o, b in zip(rates["ours"], rates["before"], strict=True)]

@@ -150,6 +150,13 @@ def columns(kind: str, status: Status, errors: FieldErrors) -> dict[str, Any]:
     return row
 
 
+def notes(errors: FieldErrors, repairs: list[str]) -> dict[str, Any] | None:
+    """The `notes` column: `field_errors` and `repairs`, each null when empty."""
+    if not errors and not repairs:
+        return None
+    return {"field_errors": errors or None, "repairs": repairs or None}
+
+
 def _result_name(name: Any, errors: FieldErrors) -> bool:
     """A test name the store can key a row by (test_results' primary key is indexed)."""
     return bool(name) and text_value("results", name, errors, INDEXED_TEXT_MAX) is not None

@@ -1,13 +1,13 @@
 """Whatever order deliveries arrive in, the store ends on the most advanced one: a property of
-the real store (SQLite files), checked over generated arrival orders."""
+the real store (a SQLite file, and PostgreSQL), checked over generated arrival orders."""
 
 from __future__ import annotations
 
 import random
-import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,6 +19,7 @@ from shared.identity import body_digest
 from shared.jobs import Delivery
 from shared.timestamps import as_utc
 from tests.support.builders import callback, encode, new_uid
+from tests.support.database import engine_for
 from tests.support.properties import examples
 from worker.outcome import update_from_job
 from worker.store import save
@@ -51,25 +52,36 @@ def delivery(uid: str, p: Progress) -> Delivery:
     return Delivery("plan", uid, body_digest(body), body.decode(), BASE.isoformat(), "key:x")
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[sa.Engine]:
+    """A store for the module; every example stores an outcome of its own uid."""
+    if request.param == "postgres":
+        store = engine_for(request.getfixturevalue("postgres_database"))
+    else:
+        path = tmp_path_factory.mktemp("ordering") / "store.sqlite3"
+        store = create_engine(f"sqlite:///{path}", lock_timeout_s=1, write=True)
+        metadata.create_all(store)
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
 @settings(max_examples=examples(40), deadline=None)
 @given(st.lists(progresses, min_size=1, max_size=6, unique_by=advance), st.randoms())
 def test_any_arrival_order_ends_on_the_most_advanced(
-    arrivals: list[Progress], rng: random.Random
+    engine: sa.Engine, arrivals: list[Progress], rng: random.Random
 ) -> None:
     rng.shuffle(arrivals)
     uid = new_uid()
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = create_engine(
-            f"sqlite:///{Path(tmp) / 'store.sqlite3'}", lock_timeout_s=1, write=True
-        )
-        try:
-            metadata.create_all(engine)
-            for p in arrivals:
-                save(engine, update_from_job("plan", delivery(uid, p).to_job()))
-            with engine.connect() as conn:
-                row = conn.execute(sa.select(outcomes)).one()
-        finally:
-            engine.dispose()
+    for p in arrivals:
+        save(engine, update_from_job("plan", delivery(uid, p).to_job()))
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(outcomes).where(outcomes.c.uid == uid)).one()
     state, time = max(arrivals, key=advance)
     time = time if state else None
     assert (row.state, row.state_time and as_utc(row.state_time)) == (state, time)

@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Engine,
     Row,
     bindparam,
     delete,
@@ -87,6 +88,12 @@ def compare(conn: Connection, kind: str, uid: str, digest: str, now: datetime) -
         _store_run(conn, old.get(run_uid), run, run_uid, work)
     for env_key, names in work.targets.items():
         _reconcile(conn, env_key, names, work)
+
+
+def compare_alone(engine: Engine, kind: str, uid: str, digest: str, now: datetime) -> None:
+    """`compare` in a transaction of its own (PostgreSQL: after the delivery's statement)."""
+    with engine.begin() as conn:
+        compare(conn, kind, uid, digest, now)
 
 
 def _stored(conn: Connection, uids: list[str]) -> dict[str, Stored]:

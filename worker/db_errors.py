@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 TRANSIENT_SQLSTATE_CLASSES = frozenset(
     {
         "08",  # connection exception
+        "25",  # invalid transaction state: aborted by an earlier error, idle-session timeout
         "40",  # transaction rollback: serialization failure, deadlock
         "53",  # insufficient resources: disk full, out of memory, too many connections
         "55",  # object not in prerequisite state: lock not available, database not accepting

@@ -2,77 +2,95 @@
 
 A test that waited for a build (`BUILD#uid`, a bare uid) or an oebuild (`OEBUILD#uid`) carries
 the link in its own payload. One that waited for a test (`TEST#uid`: a sanity test, which
-waited for the build) gets that test's build_uid and oebuild_uid, followed as far as the chain
-goes: pulled from the test it names when it is stored, and pushed to the tests that name it
-(and to theirs) when that test is stored or linked later.
+waited for the build) gets the links of the first test up its chain that has any, and passes
+them down to the tests that wait for it, and to theirs: one statement, `RESOLVE`, run for every
+delivery of a test, after the delivery's own write.
 
-On PostgreSQL two workers may store a test and the test it waited for at once, each unable to
-see the other's uncommitted row; `lock` serialises them on the named test's uid before either
-writes, so that whichever commits second sees the first. SQLite's writers are serialised anyway.
+Why after, and in a snapshot of its own: two workers may store a test and the test it waited
+for at once, each unable to see the other's uncommitted row. On PostgreSQL the delivery's write
+commits first (worker/chain.py, one statement of its own), and `RESOLVE` runs next, on a new
+snapshot. Whichever of the chain's tests commits last resolves after all of them are visible:
+walking up from it finds the link, walking down reaches every test below. A worker that dies
+between the two leaves its job to be run again, and a duplicate delivery resolves too. On
+SQLite writers are serialised, and `RESOLVE` runs in the delivery's transaction.
+tests/store/test_link_races.py stores both ends of chains with two workers at once.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Update,
+    bindparam,
+    cast,
+    exists,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy import update as update_
 
 from shared.constants import MAX_CHAIN_LINKS
 from shared.db.schema import outcomes
 
 _o = outcomes.c
-_parent = aliased(outcomes)
-_named = and_(_parent.c.kind == "test", _parent.c.uid == _o.waiting_for_test)
+_DEPTH: ColumnElement[int] = literal_column(str(MAX_CHAIN_LINKS))
 
-# This test's links from the test it names, when that one has any.
-_PULL = (
-    update(outcomes)
-    .where(_o.kind == "test", _o.uid == bindparam("l_uid"))
-    .values(
-        build_uid=select(_parent.c.build_uid).where(_named).scalar_subquery(),
-        oebuild_uid=select(_parent.c.oebuild_uid).where(_named).scalar_subquery(),
+
+def _statement() -> Update:
+    this = cast(bindparam("l_uid"), _o.uid.type)
+    zero: ColumnElement[int] = literal_column("0")
+    # Up the chain from this test to the first that has a link.
+    start_up = select(
+        _o.uid, _o.waiting_for_test.label("parent"), _o.build_uid, _o.oebuild_uid,
+        zero.label("depth"),
+    ).where(_o.kind == "test", _o.uid == this)  # fmt: skip
+    up = start_up.cte("up", recursive=True)
+    p = outcomes.alias("p")
+    up = up.union_all(
+        select(p.c.uid, p.c.waiting_for_test, p.c.build_uid, p.c.oebuild_uid, up.c.depth + 1)
+        .where(p.c.kind == "test", p.c.uid == up.c.parent, up.c.depth < _DEPTH)
+        .where(up.c.build_uid.is_(None), up.c.oebuild_uid.is_(None))
     )
-    .returning(_o.build_uid, _o.oebuild_uid)
-)
-# The tests that name one of `l_uids` get its links; returns their uids, to go on from.
-_PUSH = (
-    update(outcomes)
-    .where(_o.kind == "test", _o.waiting_for_test.in_(bindparam("l_uids", expanding=True)))
-    .where(or_(_o.build_uid.is_distinct_from(bindparam("l_build")),
-               _o.oebuild_uid.is_distinct_from(bindparam("l_oebuild"))))
-    .values(build_uid=bindparam("l_build"), oebuild_uid=bindparam("l_oebuild"))
-    .returning(_o.uid)
-)  # fmt: skip
-# Two keys in the order given (PostgreSQL evaluates a select list left to right); the same key
-# twice is held twice, which costs nothing more.
-_LOCK = select(
-    func.pg_advisory_xact_lock(func.hashtextextended(bindparam("l_first"), 0)),
-    func.pg_advisory_xact_lock(func.hashtextextended(bindparam("l_second"), 0)),
-)
+    has_link = or_(up.c.build_uid.is_not(None), up.c.oebuild_uid.is_not(None))
+    link = (
+        select(up.c.build_uid, up.c.oebuild_uid)
+        .where(has_link)
+        .order_by(up.c.depth)
+        .limit(1)
+        .cte("link")
+    )
+    # Down from this test to every test that waits for it, however far.
+    down = select(this.label("uid"), zero.label("depth")).cte("down", recursive=True)
+    w = outcomes.alias("w")
+    down = down.union_all(
+        select(w.c.uid, down.c.depth + 1).where(
+            w.c.kind == "test", w.c.waiting_for_test == down.c.uid, down.c.depth < _DEPTH
+        )
+    )
+    build = select(link.c.build_uid).scalar_subquery()
+    oebuild = select(link.c.oebuild_uid).scalar_subquery()
+    return (
+        update_(outcomes)
+        .where(_o.kind == "test", _o.uid.in_(select(down.c.uid)))
+        .where(_o.waiting_for_test.is_not(None), exists(select(link.c.build_uid)))
+        .where(or_(_o.build_uid.is_distinct_from(build), _o.oebuild_uid.is_distinct_from(oebuild)))
+        .values(build_uid=build, oebuild_uid=oebuild)
+    )
 
 
-def lock(conn: Connection, columns: dict[str, Any], uid: str) -> None:
-    """Before a test is written on PostgreSQL: hold its uid, and the uid of the test it names,
-    in one order for every worker, so that two never wait for each other."""
-    if conn.dialect.name != "postgresql":
-        return
-    first, second = sorted((uid, columns.get("waiting_for_test") or uid))
-    conn.execute(_LOCK, {"l_first": first, "l_second": second})
+RESOLVE = _statement()
 
 
-def resolve(conn: Connection, uid: str, columns: dict[str, Any]) -> None:
-    """After a test was written: fill its links from the test it names, then pass them on."""
-    build, oebuild = columns.get("build_uid"), columns.get("oebuild_uid")
-    if columns.get("waiting_for_test"):
-        build, oebuild = conn.execute(_PULL, {"l_uid": uid}).one()
-    if build is None and oebuild is None:
-        return
-    waiting = [uid]
-    for _ in range(MAX_CHAIN_LINKS):
-        values = {"l_uids": waiting, "l_build": build, "l_oebuild": oebuild}
-        waiting = list(conn.execute(_PUSH, values).scalars())
-        if not waiting:
-            return
-        for key in sorted(waiting):
-            lock(conn, {}, key)
+def resolve(conn: Connection, uid: str) -> None:
+    """Fill the links of test `uid` and of the tests below it in its chain."""
+    conn.execute(RESOLVE, {"l_uid": uid})
+
+
+def resolve_alone(engine: Engine, uid: str) -> None:
+    """`resolve` as a statement of its own, after the delivery's commit (PostgreSQL): one round
+    trip, no BEGIN, no COMMIT, as worker/chain.py's statement."""
+    with engine.connect() as conn:
+        resolve(conn.execution_options(isolation_level="AUTOCOMMIT"), uid)

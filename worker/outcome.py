@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from shared.errors import PermanentError, TuxhookError
 from shared.field_values import FieldErrors, distinct
 from shared.jobs import Delivery
-from shared.outcome_fields import columns, per_test_results
+from shared.outcome_fields import columns, notes, per_test_results
 from shared.payload import parse_event
 from shared.timestamps import parse_time
+
+# What a job did: stored its payload, only counted it (a more advanced one was there), or nothing.
+Stored = Literal["applied", "stale", "duplicate"]
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,7 @@ def update_from_job(kind: str, data: Any) -> Update:
     errors: FieldErrors = []
     row = columns(kind, event.status, errors)
     results = per_test_results(event.status, errors) if kind == "test" else None
-    row["field_errors"] = distinct(errors) or None
-    row["repairs"] = delivery.repairs or None
+    row["notes"] = notes(distinct(errors), delivery.repairs)
     return Update(
         kind=kind,
         uid=event.uid,

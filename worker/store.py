@@ -2,9 +2,20 @@
 
 The deliveries table is the ledger: a delivery already in it was stored by an earlier run of the
 same job (an RQ retry, a redelivery, a worker that died after its commit), so nothing changes.
-Otherwise one INSERT .. ON CONFLICT DO UPDATE .. WHERE <moves forward> either creates the
-outcome or replaces its content, atomically on both backends. When it does neither, the
-delivery lost to a more advanced one stored before it, and is only counted.
+Otherwise one INSERT .. ON CONFLICT DO UPDATE .. WHERE <moves forward> (worker/forward.py)
+either creates the outcome or replaces its content, atomically on both backends. When it does
+neither, the delivery lost to a more advanced one stored before it, and is only counted, and
+marked not applied in the ledger. A test's per-test results follow its applied deliveries.
+
+PostgreSQL does all of it in one statement, one round trip (worker/chain.py: the pieces, and
+why they stay correct when two workers store deliveries of one outcome at once). SQLite runs in
+the worker's own process, where a round trip costs little, and has no data-modifying CTEs: it
+runs the same steps as statements of their own, in a transaction that holds the database's
+write lock from its start (BEGIN IMMEDIATE). Both write the same row, from `upsert_values`.
+
+A finished build or test is then compared with its environment's runs (worker/compare.py): on
+SQLite in the delivery's transaction; on PostgreSQL in a transaction of its own right after
+the delivery's statement and its links, run again when the job is (a duplicate then).
 
 Statements are built once and given their values when executed: building a 40-column INSERT
 for every job cost more than running it.
@@ -14,95 +25,28 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Engine,
-    Executable,
-    Insert,
-    and_,
-    bindparam,
-    case,
-    delete,
-    literal_column,
-    or_,
-    update,
-)
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Executable, bindparam, delete, update
+from sqlalchemy.dialects import sqlite
 
-from shared.constants import STATES
 from shared.db.schema import deliveries, outcomes, test_results
-from worker import links
-from worker.compare import COMPARED_KINDS, compare
-from worker.outcome import Update
+from worker import chain, links
+from worker.compare import COMPARED_KINDS, compare, compare_alone
+from worker.forward import earliest, upsert
+from worker.outcome import Stored, Update
 
-# What a job did: stored its payload, only counted it (a more advanced one was there), or nothing.
-Stored = Literal["applied", "stale", "duplicate"]
+__all__ = ["Stored", "save", "upsert_values"]
 
 _o, _d, _t = outcomes.c, deliveries.c, test_results.c
-_RANKS = {state: rank for rank, state in enumerate(STATES, start=1)}
 
-
-def _rank(state: ColumnElement[str]) -> ColumnElement[int]:
-    # SQL literals, not parameters: psycopg caches the parsing of queries up to 50 parameters.
-    whens: list[tuple[ColumnElement[bool], ColumnElement[int]]] = [
-        (state == literal_column(f"'{s}'"), literal_column(str(r))) for s, r in _RANKS.items()
-    ]
-    rank: ColumnElement[int] = case(*whens, else_=literal_column("0"))
-    return rank
-
-
-def _earliest(a: ColumnElement[datetime], b: ColumnElement[datetime]) -> ColumnElement[datetime]:
-    return case((a < b, a), else_=b)
-
-
-def _moves_forward(old: Any, new: Any) -> ColumnElement[bool]:
-    """The rule: a later state, or the same state at an equal or later time by the payload's own
-    clock. A missing time counts as the earliest; a tie goes to the newcomer, so that a
-    corrected redelivery of the same state is shown."""
-    return or_(
-        _rank(new.state) > _rank(old.state),
-        and_(
-            _rank(new.state) == _rank(old.state),
-            or_(old.state_time.is_(None), new.state_time >= old.state_time),
-        ),
-    )
+# RETURNING, not rowcount, which SQLAlchemy does not promise for an upsert.
+_RECORD = sqlite.insert(deliveries).on_conflict_do_nothing().returning(_d.digest)
 
 
 @cache
-def _record(dialect_name: str) -> Executable:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    # RETURNING, not rowcount: SQLAlchemy 2.1 reports -1 for this statement on psycopg.
-    stmt: Executable = dialect.insert(deliveries).on_conflict_do_nothing().returning(_d.digest)
-    return stmt
-
-
-# Set on insert only; an update counts the delivery and keeps the earliest receipt instead.
-_INSERT_ONLY = frozenset({"kind", "uid", "first_received_at", "updated_at", "deliveries"})
-
-
-@cache
-def upsert(dialect_name: str, columns: tuple[str, ...]) -> Insert:
-    """Insert the outcome, or replace its content if this delivery moves it forward.
-    Returns (id, deliveries) when it did either, nothing when the delivery is stale.
-
-    psycopg re-parses a query of more than 4096 bytes at every execution; keep it shorter."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    insert = dialect.insert(outcomes)
-    new = insert.excluded
-    stmt: Insert = insert.on_conflict_do_update(
-        index_elements=["kind", "uid"],
-        set_={
-            **{name: new[name] for name in columns if name not in _INSERT_ONLY},
-            "deliveries": _o.deliveries + 1,
-            "updated_at": new.updated_at,
-            "first_received_at": _earliest(new.first_received_at, _o.first_received_at),
-        },
-        where=_moves_forward(_o, new),
-    ).returning(_o.id, _o.deliveries)
-    return stmt
+def _upsert(columns: tuple[str, ...]) -> Executable:
+    return upsert(sqlite.insert(outcomes), columns).returning(_o.id, _o.deliveries)
 
 
 _COUNT_STALE = (
@@ -111,7 +55,7 @@ _COUNT_STALE = (
     .values(
         deliveries=_o.deliveries + 1,
         updated_at=bindparam("o_now"),
-        first_received_at=_earliest(
+        first_received_at=earliest(
             bindparam("o_received", type_=_o.first_received_at.type), _o.first_received_at
         ),
     )
@@ -130,22 +74,41 @@ _DELETE_RESULTS = delete(test_results).where(_t.outcome_id == bindparam("outcome
 
 def save(engine: Engine, change: Update) -> Stored:
     now = datetime.now(UTC)
-    with engine.begin() as conn:
+    values = upsert_values(change, now)
+    if engine.dialect.name == "postgresql":
+        done = chain.save(engine, values, change.digest, change.results)
         if change.kind == "test":
-            links.lock(conn, change.columns, change.uid)
+            links.resolve_alone(engine, change.uid)
+        # After the links, as they are; a duplicate too: the job run again after a worker died
+        # between the two transactions (worker/compare.py).
+        if done != "stale" and _compared(change):
+            compare_alone(engine, change.kind, change.uid, change.digest, now)
+        return done
+    with engine.begin() as conn:
         if not _record_delivery(conn, change, now):
-            return "duplicate"
-        values = upsert_values(change, now)
-        stored = conn.execute(upsert(conn.dialect.name, tuple(values)), values).one_or_none()
+            return _resolved(conn, change, "duplicate")
+        stored = conn.execute(_upsert(tuple(values)), values).one_or_none()
         if stored is None:
             _count_stale(conn, change, now)
-            return "stale"
+            return _resolved(conn, change, "stale")
         if change.kind == "test":
             _replace_results(conn, stored.id, change, new=stored.deliveries == 1)
-            links.resolve(conn, change.uid, change.columns)
-        if change.kind in COMPARED_KINDS and change.columns.get("state") == "finished":
+        done = _resolved(conn, change, "applied")
+        if _compared(change):
             compare(conn, change.kind, change.uid, change.digest, now)
-        return "applied"
+        return done
+
+
+def _compared(change: Update) -> bool:
+    """A build or test stored finished may be a run to compare (worker/compare.py)."""
+    return change.kind in COMPARED_KINDS and change.columns.get("state") == "finished"
+
+
+def _resolved(conn: Connection, change: Update, stored: Stored) -> Stored:
+    """A test's links, whatever became of its delivery (worker/links.py)."""
+    if change.kind == "test":
+        links.resolve(conn, change.uid)
+    return stored
 
 
 def upsert_values(change: Update, now: datetime) -> dict[str, Any]:
@@ -177,7 +140,7 @@ def _record_delivery(conn: Connection, change: Update, now: datetime) -> bool:
         "verified_by": change.verified_by,
         "applied": True,
     }
-    return conn.execute(_record(conn.dialect.name), row).scalar_one_or_none() is not None
+    return conn.execute(_RECORD, row).scalar_one_or_none() is not None
 
 
 def _count_stale(conn: Connection, change: Update, now: datetime) -> None:

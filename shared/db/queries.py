@@ -19,8 +19,7 @@ from shared.timestamps import as_utc, iso, parse_time
 
 COMMON_FIELDS = (
     "kind", "uid", "project", "state", "state_time", "result", "final", "deliveries",
-    "first_received_at", "updated_at", "plan_uid", "field_errors", "repairs", "verified_by",
-    "auth",
+    "first_received_at", "updated_at", "plan_uid", "verified_by", "auth",
 )  # fmt: skip
 KIND_FIELDS = {
     "build": (
@@ -132,6 +131,8 @@ def _value(row: Row[Any], name: str) -> Any:
 def render(row: Row[Any], results: dict[str, str | None]) -> dict[str, Any]:
     """An outcome as the API shows it: common fields, then those of its kind."""
     shown = {name: _value(row, name) for name in COMMON_FIELDS}
+    notes = row.notes or {}
+    shown["field_errors"], shown["repairs"] = notes.get("field_errors"), notes.get("repairs")
     for name in KIND_FIELDS[row.kind]:
         shown[name] = _value(row, name)
     if row.kind == "test":

@@ -63,10 +63,11 @@ outcomes = Table(
     Column("final", Boolean, nullable=False, server_default=false()),
     # The plan a build, oebuild or test belongs to (its payload's `plan`).
     Column("plan_uid", String(64)),
-    # [{"field", "reason"}] for each value a column could not hold (stored null instead).
-    Column("field_errors", _JSON),
-    # Sender quirks repaired to read the body: "backslash_quote", "double_encoded".
-    Column("repairs", _JSON),
+    # What the API shows as `field_errors` ([{"field", "reason"}] for each value a column could
+    # not hold, stored null instead) and `repairs` (sender quirks repaired to read the body),
+    # as {"field_errors": [...], "repairs": [...]}, null when neither has any: one column, so
+    # that PostgreSQL's statement (worker/chain.py) stays within psycopg's query cache.
+    Column("notes", _JSON),
     # build
     Column("build_name", Text),
     Column("build_status", String(16)),

@@ -132,7 +132,8 @@ def test_0002_keeps_every_outcome_and_fills_it_from_its_payload(store_0001: str)
         "unknown",
         False,
     )
-    assert as_json(found[last["status"]["uid"]]["field_errors"]) == [
-        {"field": "retries", "reason": "out of range"}
-    ]
-    assert found[sanity["status"]["uid"]]["field_errors"] is None
+    assert as_json(found[last["status"]["uid"]]["notes"]) == {
+        "field_errors": [{"field": "retries", "reason": "out of range"}],
+        "repairs": None,
+    }
+    assert found[sanity["status"]["uid"]]["notes"] is None

@@ -6,6 +6,8 @@ each test decides the order in which the deliveries are processed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from redis import Redis
 
@@ -149,3 +151,18 @@ async def test_a_test_is_linked_to_the_build_it_waited_for(
     status, page = await get_json(store.receiver, f"/v1/outcomes?build_uid={build}")
     assert status == 200
     assert [o["uid"] for o in page["outcomes"]] == ([doc["status"]["uid"]] if build_uid else [])
+
+
+async def test_text_beyond_ascii_and_escapes_is_stored_as_given(store: Store) -> None:
+    # PostgreSQL's statement carries the row as JSON: nothing in it may be changed on the way.
+    texts: dict[str, Any] = {
+        "build_name": "gcc-13 · ✓ 😀",
+        "git_describe": 'v6.8 "quoted" \\ back\tslash\n',
+        "kconfig": ["tinyconfig", 'CONFIG_LOCALVERSION="-é"'],
+    }
+    doc = callback("build")
+    doc["status"].update(texts)
+    await store.deliver(doc)
+    found = await store.outcome("build", doc["status"]["uid"])
+    assert {name: found[name] for name in texts} == texts
+    assert found["payload"] == doc

@@ -15,7 +15,7 @@ from urllib.error import URLError
 
 from tests.support.sockets import alive, children
 
-READY_TIMEOUT_S = 20.0  # seconds for a receiver to answer /healthz
+READY_TIMEOUT_S = 60.0  # seconds for a receiver to answer /healthz (20 s was short at load 10)
 RUN_TIMEOUT_S = 60.0  # seconds a one-shot command may take
 
 
@@ -139,7 +139,11 @@ def wait_http_ok(url: str, process: Process, timeout: float = READY_TIMEOUT_S) -
 def start_receiver(env: Mapping[str, str], port: int, log_path: Path, *extra: str) -> Process:
     args = tuxhook_command("receiver", "--host", "127.0.0.1", "--port", str(port), *extra)
     proc = Process(args, child_env(env), log_path)
-    wait_http_ok(f"http://127.0.0.1:{port}/healthz", proc)
+    try:
+        wait_http_ok(f"http://127.0.0.1:{port}/healthz", proc)
+    except BaseException:
+        proc.stop()  # else it outlives the test, and fails the next one with a ResourceWarning
+        raise
     return proc
 
 

@@ -50,5 +50,9 @@ def drain(settings: Settings, redis: Redis) -> None:
             worker = build_worker(settings, queue, redis, worker_class=PassWorker)
             with _signals_kept():
                 worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+            # RQ's scheduler opens a connection pool of its own and leaves it open: close it,
+            # or a test of many passes ends with unclosed sockets.
+            if worker.scheduler is not None:
+                worker.scheduler.connection.connection_pool.disconnect()
     finally:
         CONTEXT.close()

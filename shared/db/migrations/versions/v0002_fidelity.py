@@ -1,4 +1,4 @@
-"""Faithful to TuxSuite, and total: final, plan_uid, field_errors, repairs, retries, links.
+"""Faithful to TuxSuite, and total: final, plan_uid, notes, retries, links.
 
 Adds the columns of issues 11 and 13, then fills every column of each stored outcome again from
 its raw payload, by the rules of today's code (shared/outcome_fields.py): an old `canceled`
@@ -21,7 +21,7 @@ from alembic import op
 
 from shared.constants import MAX_CHAIN_LINKS
 from shared.field_values import FieldErrors, distinct
-from shared.outcome_fields import columns
+from shared.outcome_fields import columns, notes
 
 revision = "0002"
 down_revision = "0001"
@@ -34,8 +34,8 @@ _BATCH = 500  # outcomes read and rewritten at a time
 NEW_COLUMNS: tuple[sa.Column[Any], ...] = (
     sa.Column("final", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("plan_uid", sa.String(64)),
-    sa.Column("field_errors", JSON),
-    sa.Column("repairs", JSON),
+    # field_errors and repairs (shared/db/schema.py)
+    sa.Column("notes", JSON),
     sa.Column("git_short_log", sa.Text()),
     sa.Column("retry", sa.Integer()),
     sa.Column("status_message", sa.Text()),
@@ -46,7 +46,7 @@ NEW_COLUMNS: tuple[sa.Column[Any], ...] = (
 )
 # The columns filled from payloads, as revision 0002 knows them: later revisions fill theirs.
 FILLED = (
-    "project", "state", "state_time", "result", "final", "plan_uid", "field_errors",
+    "project", "state", "state_time", "result", "final", "plan_uid", "notes",
     "build_name", "build_status", "toolchain", "target_arch", "kconfig", "git_repo", "git_ref",
     "git_sha", "git_describe", "git_short_log", "kernel_version", "warnings_count",
     "errors_count", "build_duration", "retry", "status_message", "device", "tests",
@@ -79,7 +79,7 @@ def _filled(outcome_id: int, kind: str, payload: str) -> dict[str, Any]:
     errors: FieldErrors = []
     status = json.loads(payload).get("status", {})
     row = dict.fromkeys(FILLED) | columns(kind, status, errors)
-    row["field_errors"] = distinct(errors) or None
+    row["notes"] = notes(distinct(errors), [])
     return {"b_id": outcome_id, **{name: row[name] for name in FILLED}}
 
 
