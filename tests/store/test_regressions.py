@@ -10,8 +10,19 @@ import pytest
 import sqlalchemy as sa
 
 from shared.db.regressions import transitions_of
-from tests.support.database import engine_for, snapshot
-from tests.support.series import a_test, build, series, standing, store_doc, uid
+from tests.support.database import engine_for, snapshot, truncate
+from tests.support.series import (
+    a_test,
+    build,
+    delivery_of,
+    series,
+    standing,
+    store_doc,
+    uid,
+)
+from worker import chain
+from worker.outcome import update_from_job
+from worker.store import upsert_values
 
 
 def ltp_series(*results: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -82,3 +93,25 @@ def test_a_test_is_compared_when_its_build_arrives(engine: sa.Engine) -> None:
     assert standing(engine) == {("regression", "ltp-smoke", uid(runs[0]), uid(runs[1]))}
     with engine.connect() as conn:
         assert [e for e, _ in transitions_of(conn, digest)] == ["regression"]
+
+
+@pytest.mark.postgres
+def test_a_job_run_again_after_dying_before_its_comparison_compares(
+    postgres_database: str,
+) -> None:
+    """On PostgreSQL the comparison is a transaction after the delivery's statement: a worker
+    that died between the two left the run uncompared, and the job's retry (a duplicate)
+    compares it."""
+    truncate(postgres_database)
+    engine = engine_for(postgres_database)
+    try:
+        builds, runs = ltp_series("pass", "fail")
+        for doc in (*builds, runs[0]):
+            store_doc(engine, doc)
+        change = update_from_job("test", delivery_of(runs[1]).to_job())
+        chain.save(engine, upsert_values(change, change.received_at), change.digest, change.results)
+        assert standing(engine) == set()  # the worker died here
+        assert store_doc(engine, runs[1])[1] == "duplicate"
+        assert standing(engine) == {("regression", "ltp-smoke", uid(runs[0]), uid(runs[1]))}
+    finally:
+        engine.dispose()

@@ -121,12 +121,16 @@ def series() -> Series:
 
 def store_doc(engine: sa.Engine, doc: dict[str, Any]) -> tuple[str, Stored]:
     """Store one callback as a worker's job would; returns its digest and what the store did."""
+    delivery = delivery_of(doc)
+    return delivery.digest, save(engine, update_from_job(doc["kind"], delivery.to_job()))
+
+
+def delivery_of(doc: dict[str, Any]) -> Delivery:
+    """The delivery of `doc` as the receiver queues it."""
     body = encode(doc)
-    digest = body_digest(body)
-    delivery = Delivery(
-        doc["kind"], uid(doc), digest, body.decode(), BASE.isoformat(), "key:series"
+    return Delivery(
+        doc["kind"], uid(doc), body_digest(body), body.decode(), BASE.isoformat(), "key:series"
     )
-    return digest, save(engine, update_from_job(doc["kind"], delivery.to_job()))
 
 
 def standing(engine: sa.Engine) -> set[Transition]:
