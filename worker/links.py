@@ -18,6 +18,8 @@ tests/store/test_link_races.py stores both ends of chains with two workers at on
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -34,6 +36,7 @@ from sqlalchemy import update as update_
 
 from shared.constants import MAX_CHAIN_LINKS
 from shared.db.schema import outcomes
+from shared.outcome_fields import LINK_COLUMNS
 
 _o = outcomes.c
 _DEPTH: ColumnElement[int] = literal_column(str(MAX_CHAIN_LINKS))
@@ -82,6 +85,12 @@ def _statement() -> Update:
 
 
 RESOLVE = _statement()
+
+
+def linked(kind: str, columns: dict[str, Any]) -> bool:
+    """Whether a delivery can change a link: a test that names a build, an oebuild or a test.
+    One that names none has nothing to pull and nothing to pass on."""
+    return kind == "test" and any(columns.get(name) for name in LINK_COLUMNS)
 
 
 def resolve(conn: Connection, uid: str) -> None:

@@ -77,7 +77,7 @@ def save(engine: Engine, change: Update) -> Stored:
     values = upsert_values(change, now)
     if engine.dialect.name == "postgresql":
         done = chain.save(engine, values, change.digest, change.results)
-        if change.kind == "test":
+        if links.linked(change.kind, change.columns):
             links.resolve_alone(engine, change.uid)
         # After the links, as they are; a duplicate too: the job run again after a worker died
         # between the two transactions (worker/compare.py).
@@ -106,7 +106,7 @@ def _compared(change: Update) -> bool:
 
 def _resolved(conn: Connection, change: Update, stored: Stored) -> Stored:
     """A test's links, whatever became of its delivery (worker/links.py)."""
-    if change.kind == "test":
+    if links.linked(change.kind, change.columns):
         links.resolve(conn, change.uid)
     return stored
 
