@@ -151,13 +151,28 @@ def number_at(field: str, *path: str) -> Reader:
 def json_value(name: str, *types: type) -> Reader:
     def read(status: Status, errors: FieldErrors) -> Any:
         value = status.get(name)
-        if _absent(value) or isinstance(value, types):
+        if _absent(value):
+            return None
+        if isinstance(value, types):
+            if _holds_nul(value):  # PostgreSQL's JSON cannot hold \u0000
+                refuse(errors, name, "holds a NUL character")
+                return None
             return value
         expected = " or ".join(_TYPE_NAMES[t] for t in types)
         refuse(errors, name, f"not {expected}")
         return None
 
     return read
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 _TYPE_NAMES: dict[type, str] = {list: "a list", dict: "an object", str: "a string"}

@@ -53,6 +53,9 @@ def _build_duration(value: Any) -> dict[str, Any]:
         (callback("test", retries=2**31), "retries", "out of range"),
         (callback("build", project=LONG), "project", "longer than 512 characters"),
         (callback("test", device=LONG), "device", "longer than 512 characters"),
+        # Found by the soak run: PostgreSQL's JSON cannot hold \u0000, nested or not.
+        (callback("oebuild", targets=["core-image\x00"]), "targets", "holds a NUL character"),
+        (callback("oebuild", sources={"k\x00": "v"}), "sources", "holds a NUL character"),
         (
             callback("test", state="running", running_time="0001-01-01T00:00:00+01:00"),
             "state_time",
