@@ -7,7 +7,6 @@ not have, is a ConfigError naming the file and the key.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from shared.constants import (
 )
 from shared.errors import ConfigError
 from shared.settings import Secret
-from shared.toml_table import Table
+from shared.toml_table import Table, load_toml_file
 
 # HMAC algorithms, each with the key length it needs in bytes (RFC 7518, section 3.2).
 HMAC_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
@@ -90,16 +89,7 @@ class AuthConfig:
 
 def load_users_file(path: Path) -> AuthConfig:
     """Parse and check the users file; raises ConfigError naming the file."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"cannot read users file {path}: {e.strerror}") from e
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from e
-    try:
-        return parse_auth_config(Table(data, ""))
-    except ConfigError as e:
-        raise ConfigError(f"{path}: {e.message}") from e
+    return load_toml_file(path, "users file", parse_auth_config)
 
 
 def parse_auth_config(root: Table) -> AuthConfig:

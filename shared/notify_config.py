@@ -13,7 +13,6 @@ import binascii
 import fnmatch
 import logging
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ from shared.constants import (
 )
 from shared.errors import ConfigError
 from shared.settings import Secret, mask_url
-from shared.toml_table import Table
+from shared.toml_table import Table, load_toml_file
 
 # A sink's name is a label value of /metrics and part of an RQ job id.
 _SINK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
@@ -114,16 +113,7 @@ def load_notify_file(path: Path | None) -> NotifyConfig:
     """Parse and check the notify file (none: no notifications); ConfigError names the file."""
     if path is None:
         return NO_NOTIFICATIONS
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"cannot read notify file {path}: {e.strerror}") from e
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from e
-    try:
-        return parse_notify_config(Table(data, ""))
-    except ConfigError as e:
-        raise ConfigError(f"{path}: {e.message}") from e
+    return load_toml_file(path, "notify file", parse_notify_config)
 
 
 def parse_notify_config(root: Table) -> NotifyConfig:

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 from shared.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def load_toml_file(path: Path, what: str, parse: Callable[[Table], T]) -> T:
+    """Read the TOML file at `path` and parse it whole; every ConfigError names the file
+    (`what` says which file it is: "users file", "notify file")."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"cannot read {what} {path}: {e.strerror}") from e
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    try:
+        return parse(Table(data, ""))
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e.message}") from e
 
 
 class Table:
