@@ -7,11 +7,12 @@ from typing import Any
 import aiohttp
 import pytest
 from redis import Redis
-from rq import Worker
+from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 from structlog.testing import capture_logs
 
 from receiver.app import create_app
+from shared.constants import JOB_METRICS_KEY
 from shared.redis_conn import connect
 from shared.settings import Settings
 from tests.conftest import Receiver, serve
@@ -20,6 +21,7 @@ from tests.support.jobs import FAIL, enqueue, failed_jobs, retried_job, work
 from tests.support.keys import KeyPair
 from tests.support.metrics import scrape, value
 from tests.support.redis_server import free_port
+from tests.support.workers import PassWorker
 from worker.metrics import record_job
 from worker.rq.metered import MeteredWorker
 
@@ -108,6 +110,26 @@ async def test_job_outcomes_reported_by_the_worker_class(
     assert value(m, hist + "_bucket", queue="build", outcome="succeeded", le="+Inf") == 2
     assert value(m, "tuxhook_queue_scheduled_jobs", queue="test") == 1
     assert value(m, "tuxhook_failed_jobs", queue="build") == 1
+
+
+class QuietSimpleWorker(SimpleWorker):
+    """RQ's own SimpleWorker, without the command channel PassWorker goes without either."""
+
+    def subscribe(self) -> None:
+        pass
+
+
+def test_a_succeeded_job_is_counted_in_rqs_own_transaction(redis_client: Redis) -> None:
+    """No round trip of its own: tuxhook's worker makes as many transactions as RQ's."""
+    transactions = {}
+    for worker_class in (QuietSimpleWorker, PassWorker):
+        for _ in range(3):
+            enqueue(redis_client, "build")
+        redis_client.config_resetstat()
+        work(redis_client, "build", worker_class=worker_class)
+        transactions[worker_class] = redis_client.info("commandstats")["cmdstat_exec"]["calls"]
+    assert transactions[PassWorker] == transactions[QuietSimpleWorker]
+    assert redis_client.hget(JOB_METRICS_KEY, "build:succeeded:count") == b"3"
 
 
 async def test_job_duration_histogram_buckets(receiver: Receiver, redis_client: Redis) -> None:

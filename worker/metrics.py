@@ -8,6 +8,7 @@ retry from a final failure).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import structlog
 from redis import Redis
@@ -26,13 +27,21 @@ def record_job(connection: Redis, queue: str, outcome: str, duration_s: float) -
     turn a job that succeeded into one that failed. A bad queue or outcome is a ValueError.
     """
     check_labels(queue, outcome)
-    duration_s = duration_s if math.isfinite(duration_s) and duration_s > 0 else 0.0
     try:
         # One transaction, so that a scrape never sees a count without its bucket.
         with connection.pipeline(transaction=True) as pipe:
-            pipe.hincrby(JOB_METRICS_KEY, series_field(queue, outcome, "count"), 1)
-            pipe.hincrbyfloat(JOB_METRICS_KEY, series_field(queue, outcome, "sum"), duration_s)
-            pipe.hincrby(JOB_METRICS_KEY, bucket_field(queue, outcome, duration_s), 1)
+            add_job(pipe, queue, outcome, duration_s)
             pipe.execute()
     except RedisError as e:
         log.warning("job_metrics_not_recorded", queue=queue, outcome=outcome, error=str(e))
+
+
+def add_job(pipe: Any, queue: str, outcome: str, duration_s: float) -> None:
+    """Queue the commands that count one job on `pipe`, a pipeline in a transaction: the
+    worker's own (record_job), or the one in which RQ marks a job finished (worker/rq/
+    metered.py). A bad queue or outcome is a ValueError."""
+    check_labels(queue, outcome)
+    duration_s = duration_s if math.isfinite(duration_s) and duration_s > 0 else 0.0
+    pipe.hincrby(JOB_METRICS_KEY, series_field(queue, outcome, "count"), 1)
+    pipe.hincrbyfloat(JOB_METRICS_KEY, series_field(queue, outcome, "sum"), duration_s)
+    pipe.hincrby(JOB_METRICS_KEY, bucket_field(queue, outcome, duration_s), 1)

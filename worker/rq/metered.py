@@ -2,10 +2,13 @@
 
 RQ decides how a job ended in handle_job_success and handle_job_failure, on every path a
 living worker sees (a job that raised, one that timed out), so that is where the job is
-counted; /metrics reads the counts back (shared/job_metrics.py). A job whose worker was killed
-is not counted: the registry clean-up that later fails it as abandoned calls neither. Nor is a
-job found stranded before it started: tuxhook puts it back in its queue (worker/rq/stranded.py)
-instead of failing it, and it is counted when it runs.
+counted; /metrics reads the counts back (shared/job_metrics.py). A job that succeeded, nearly
+every one, is counted in the transaction in which RQ marks it finished (RQ's
+increment_successful_job_count is given that pipeline), which spares each job a round trip of
+its own: the count and the job's end are written together, or neither is. A job whose worker
+was killed is not counted: the registry clean-up that later fails it as abandoned calls
+neither. Nor is a job found stranded before it started: tuxhook puts it back in its queue
+(worker/rq/stranded.py) instead of failing it, and it is counted when it runs.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from rq import SimpleWorker
 
 from shared.constants import NOTIFY_QUEUE
 from worker.context import CONTEXT
-from worker.metrics import record_job
+from worker.metrics import add_job, record_job
 from worker.notify.maintenance import notify_maintenance
 
 
@@ -43,9 +46,27 @@ def record_finished_job(connection: Redis, job: Any, outcome: str) -> None:
 
 
 class MeteredWorker(SimpleWorker):
+    # The job handle_job_success is finishing, for increment_successful_job_count.
+    _succeeded: Any = None
+
     def handle_job_success(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> None:
-        super().handle_job_success(job, queue, *args, **kwargs)
-        record_finished_job(self.connection, job, "succeeded")
+        self._succeeded = job
+        try:
+            super().handle_job_success(job, queue, *args, **kwargs)
+        finally:
+            self._succeeded = None
+
+    def increment_successful_job_count(self, pipeline: Any = None) -> None:
+        """RQ's count, and ours in the same transaction (RQ calls this inside the MULTI of
+        handle_job_success, and again with a fresh one if a WATCH made it start over)."""
+        super().increment_successful_job_count(pipeline)
+        job = self._succeeded
+        if job is None:
+            return
+        if pipeline is None:
+            record_finished_job(self.connection, job, "succeeded")
+        else:
+            add_job(pipeline, job.origin, "succeeded", job_duration_s(job))
 
     def handle_job_failure(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> None:
         outcome = failure_outcome(job)  # before RQ spends one of the job's retries
