@@ -237,8 +237,13 @@ NOTIFY_HANDLER_PATH: Final = "worker.notify.deliver.deliver"
 # and the daily re-drive.
 NOTIFY_RETRY_INTERVALS_S: Final = tuple(2**n for n in range(11))
 
-# Seconds a sink has to answer one delivery, connecting included.
+# Seconds a sink has to connect, and then to answer each read, in one delivery: the default of
+# a sink's `timeout_seconds` in the notify file, and the most it may be (a delivery job must end
+# well within RQ's default job timeout of 180 s).
 NOTIFY_TIMEOUT_S: Final = 10.0
+NOTIFY_TIMEOUT_MAX_S: Final = 60.0
+# Seconds one delivery job may run in all (RQ's job timeout): bounds a sink that drips its answer.
+NOTIFY_JOB_TIMEOUT_S: Final = 180
 
 # Bytes of a sink's answer read at most (kept for the failure's reason).
 NOTIFY_ANSWER_MAX_BYTES: Final = 64 * 1024

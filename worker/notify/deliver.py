@@ -5,6 +5,8 @@ TransientError: RQ retries the job on NOTIFY_RETRY_INTERVALS_S, then leaves it i
 registry, from which the daily re-drive or `tuxhook replay` takes it again. Any other refusal
 raises SinkRejected, a PermanentError: the failed registry at once, with the sink's reason.
 Every attempt sends the event as the outbox holds it, so a retry carries the same event id.
+A test's KCIDB submission also carries the per-case results the store holds when it is sent
+(worker/notify/case_events.py).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from redis import Redis
 from rq import get_current_job
 from sqlalchemy import Engine, func, select, update
 
+from shared.db.cases import case_results
 from shared.db.schema import outbox
 from shared.errors import PermanentError, SinkUnavailable, TuxhookError
-from shared.notify_config import Sink
+from shared.notify_config import KcidbSink, Sink
 from shared.notify_metrics import record_delivery
 from worker.context import CONTEXT
 from worker.notify.sinks import send
@@ -33,19 +36,30 @@ class Row:
     id: int
     event_id: str
     sink: str
+    kind: str
+    uid: str
     event: str
     delivered: bool
 
 
 def load(engine: Engine, event_id: str, sink: str) -> Row | None:
-    query = select(_x.id, _x.event_id, _x.sink, _x.event, _x.delivered_at).where(
+    query = select(_x.id, _x.event_id, _x.sink, _x.kind, _x.uid, _x.event, _x.delivered_at).where(
         _x.event_id == event_id, _x.sink == sink
     )
     with engine.connect() as conn:
         found = conn.execute(query).one_or_none()
     if found is None:
         return None
-    return Row(found.id, found.event_id, found.sink, found.event, found.delivered_at is not None)
+    delivered = found.delivered_at is not None
+    return Row(found.id, found.event_id, found.sink, found.kind, found.uid, found.event, delivered)
+
+
+def cases_for(reader: Engine, row: Row, sink: Sink) -> dict[str, str | None] | None:
+    """The test's cases, read now, for a KCIDB submission of it; None for anything else."""
+    if not isinstance(sink, KcidbSink) or row.kind != "test":
+        return None
+    with reader.connect() as conn:
+        return case_results(conn, row.uid)
 
 
 def record_attempt(engine: Engine, row_id: int, error: str | None) -> None:
@@ -76,7 +90,8 @@ def deliver(event_id: str, sink_name: str) -> str:
     if sink is None:
         raise PermanentError(f"sink {row.sink!r} is no longer in the notify file")
     redis = job.connection if job is not None else None
-    return _attempt(engine, redis, row, sink, retries_left=_retries_left(job))
+    cases = cases_for(CONTEXT.reader(), row, sink)
+    return _attempt(engine, redis, row, sink, cases, retries_left=_retries_left(job))
 
 
 def _retries_left(job: object) -> int:
@@ -85,10 +100,16 @@ def _retries_left(job: object) -> int:
 
 
 def _attempt(
-    engine: Engine, redis: Redis | None, row: Row, sink: Sink, *, retries_left: int
+    engine: Engine,
+    redis: Redis | None,
+    row: Row,
+    sink: Sink,
+    cases: dict[str, str | None] | None,
+    *,
+    retries_left: int,
 ) -> str:
     try:
-        answer = send(sink, row.event_id, row.event)
+        answer = send(sink, row.event_id, row.event, cases)
     except TuxhookError as e:
         record_attempt(engine, row.id, e.message)
         retried = isinstance(e, SinkUnavailable) and retries_left > 0

@@ -40,10 +40,21 @@ def summary(event: dict[str, Any]) -> tuple[str, str]:
     return title, "\n".join(lines)
 
 
-def send_apprise(sink: AppriseSink, event: str) -> str:
+def _notifier(sink: AppriseSink) -> apprise.Apprise:
+    """The sink's URLs, each bounded by its `timeout_seconds`: apprise's own connect and read
+    timeouts (its `cto` and `rto`), which an SMTP server or a chat service's API honours."""
     notifier = apprise.Apprise()
     for url in sink.urls:
-        notifier.add(url.reveal())
+        service = apprise.Apprise.instantiate(url.reveal())
+        if service is None:  # checked at start-up; a plugin gone since is apprise's failure
+            raise SinkUnavailable(f"apprise can no longer use a URL of sink {sink.name}")
+        service.socket_connect_timeout = service.socket_read_timeout = sink.timeout_s
+        notifier.add(service)
+    return notifier
+
+
+def send_apprise(sink: AppriseSink, event: str) -> str:
+    notifier = _notifier(sink)
     title, body = summary(orjson.loads(event))
     if not notifier.notify(title=title, body=body):
         raise SinkUnavailable(f"apprise could not notify every URL of sink {sink.name}")
