@@ -38,14 +38,17 @@ def sink_for(kind: str, server: LoopbackServer) -> Sink:
     return AppriseSink("chat", (Secret(url),), TIMEOUT_S)
 
 
+def stand_in(kind: str) -> LoopbackServer:
+    if kind == "webhook":
+        return WebhookReceiver(SECRET)
+    if kind == "kcidb":
+        return KcidbStandIn(KCIDB_TOKEN)
+    return JsonEndpoint()
+
+
 @pytest.fixture(params=["webhook", "kcidb", "apprise"])
 def stalled_sink(request: pytest.FixtureRequest) -> Iterator[Sink]:
-    servers = {
-        "webhook": lambda: WebhookReceiver(SECRET),
-        "kcidb": lambda: KcidbStandIn(KCIDB_TOKEN),
-        "apprise": JsonEndpoint,
-    }
-    server: LoopbackServer = servers[request.param]()
+    server = stand_in(request.param)
     server.stalls = [LATE_S]
     with server.running():
         yield sink_for(request.param, server)
