@@ -280,5 +280,15 @@ NOTIFY_METRICS_KEY: Final = "tuxhook:metrics:notify"
 # Redis hash of the outbox's backlog as maintenance last counted it ("undelivered", "oldest" as a
 # Unix time, empty when none), read by /metrics. Never expires: overwritten each pass.
 NOTIFY_BACKLOG_KEY: Final = "tuxhook:notify:backlog"
+# Niceness a worker process of the notify queue adds to its own (os.nice): on a machine short of
+# CPU, storing goes first and deliveries take what is left (bench.notify_burst, docs/performance.md).
+NOTIFY_WORKER_NICENESS: Final = 10
+# Redis list of deliveries made but not yet marked in the outbox, "<row id> <Unix time>" each:
+# a notify worker marks them in one UPDATE per batch (worker/notify/marks.py). Never expires:
+# emptied as it is written.
+NOTIFY_MARKS_KEY: Final = "tuxhook:notify:delivered"
+# Marks a notify worker lets wait before it writes them (it writes them at once when its queue
+# is empty): one write transaction per this many deliveries, not one each.
+NOTIFY_MARK_BATCH: Final = 100
 # How a delivery attempt ended: bounded, so each is a label value.
 NOTIFY_OUTCOMES: Final = ("delivered", "retried", "failed")

@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 
 import structlog
 from redis import Redis
-from rq import get_current_job
+from redis.exceptions import RedisError
+from rq import Queue, get_current_job
+from rq.job import Job
 from sqlalchemy import Engine, func, select, update
 
 from shared.db.cases import case_results
@@ -25,6 +27,7 @@ from shared.errors import PermanentError, SinkUnavailable, TuxhookError
 from shared.notify_config import KcidbSink, Sink
 from shared.notify_metrics import record_delivery
 from worker.context import CONTEXT
+from worker.notify.marks import push_mark, write_marks_now
 from worker.notify.sinks import send
 
 log = structlog.get_logger("tuxhook.notify")
@@ -89,32 +92,25 @@ def deliver(event_id: str, sink_name: str) -> str:
     sink = CONTEXT.notify().sinks.get(row.sink)
     if sink is None:
         raise PermanentError(f"sink {row.sink!r} is no longer in the notify file")
-    redis = job.connection if job is not None else None
     cases = cases_for(CONTEXT.reader(), row, sink)
-    return _attempt(engine, redis, row, sink, cases, retries_left=_retries_left(job))
+    return _attempt(engine, job, row, sink, cases)
 
 
-def _retries_left(job: object) -> int:
+def _retries_left(job: Job | None) -> int:
     left = getattr(job, "retries_left", None)
     return left if isinstance(left, int) else 0
 
 
 def _attempt(
-    engine: Engine,
-    redis: Redis | None,
-    row: Row,
-    sink: Sink,
-    cases: dict[str, str | None] | None,
-    *,
-    retries_left: int,
+    engine: Engine, job: Job | None, row: Row, sink: Sink, cases: dict[str, str | None] | None
 ) -> str:
     try:
         answer = send(sink, row.event_id, row.event, cases)
     except TuxhookError as e:
         record_attempt(engine, row.id, e.message)
-        retried = isinstance(e, SinkUnavailable) and retries_left > 0
+        retried = isinstance(e, SinkUnavailable) and _retries_left(job) > 0
         outcome = "retried" if retried else "failed"
-        _count(redis, sink.name, outcome)
+        _count(job.connection if job is not None else None, sink.name, outcome)
         log.warning(
             "notify_failed",
             sink=sink.name,
@@ -123,10 +119,25 @@ def _attempt(
             reason=e.message,
         )
         raise
-    record_attempt(engine, row.id, None)
-    _count(redis, sink.name, "delivered")
+    _mark_delivered(engine, job, row, sink)
     log.info("notify_delivered", sink=sink.name, event_id=row.event_id, answer=answer)
     return answer
+
+
+def _mark_delivered(engine: Engine, job: Job | None, row: Row, sink: Sink) -> None:
+    """Mark it in Redis, and write the marks when enough wait (worker/notify/marks.py); run
+    outside RQ, or with Redis refusing, write this one now."""
+    if job is None:
+        record_attempt(engine, row.id, None)
+        return
+    queue_key = Queue.redis_queue_namespace_prefix + job.origin
+    try:
+        write_now = push_mark(job.connection, row.id, sink.name, queue_key)
+    except RedisError:
+        record_attempt(engine, row.id, None)
+        return
+    if write_now:
+        write_marks_now(job.connection, engine)
 
 
 def _count(redis: Redis | None, sink: str, outcome: str) -> None:
