@@ -24,9 +24,10 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import median
+from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
@@ -44,15 +45,31 @@ from tests.support.redis_server import RedisServer
 
 RUN_TIMEOUT_S = 300  # seconds one worker run may take before the benchmark gives up
 NOOP = "bench.noop.noop"
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def compared(kind: str, i: int, build: str) -> dict[str, Any]:
+    """Fields that make each finished build and test a run the store compares: a commit per
+    build, tests of the latest build, ltp-smoke passing and failing in turn (a regression or a
+    fix every other test), times in order."""
+    fields: dict[str, Any] = {"finished_time": (EPOCH + timedelta(seconds=i)).isoformat()}
+    if kind == "build":
+        fields["git_sha"] = f"{i:040x}"
+    if kind == "test":
+        ltp = "fail" if i // (len(STATES) * len(KINDS)) % 2 else "pass"
+        fields |= {"waiting_for": f"BUILD#{build}", "results": {"boot": "pass", "ltp-smoke": ltp}}
+    return fields
 
 
 def deliveries(count: int) -> Iterator[Delivery]:
-    """`count` deliveries: each job's provisioning, running and finished, the kinds in turn."""
-    uid = ""
+    """`count` deliveries: each job's provisioning, running and finished, the kinds in turn;
+    each finished build and test is compared with the previous one (`compared`)."""
+    uid = build = ""
     for i in range(count):
         kind, state = KINDS[(i // len(STATES)) % len(KINDS)], STATES[i % len(STATES)]
         uid = new_uid() if i % len(STATES) == 0 else uid
-        body = encode(callback(kind, uid, state=state))
+        build = uid if kind == "build" else build
+        body = encode(callback(kind, uid, state=state, **compared(kind, i, build)))
         received = datetime.now(UTC).isoformat()
         yield Delivery(kind, uid, body_digest(body), body.decode(), received, "key:bench")
 

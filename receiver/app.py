@@ -24,6 +24,7 @@ from receiver.metrics_http import metrics_endpoint
 from receiver.middleware import request_context
 from receiver.outcomes import setup_outcomes
 from receiver.pages import setup_pages
+from receiver.regressions import setup_regressions
 from receiver.state import STATE, ReceiverState
 from receiver.users import READ, AuthConfig, load_users_file
 from receiver.verify import SignatureVerifier
@@ -148,4 +149,5 @@ def create_app(settings: Settings) -> web.Application:
     setup_outcomes(app, settings)
     setup_cases(app)
     setup_pages(app)
+    setup_regressions(app)
     return app

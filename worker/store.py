@@ -13,6 +13,10 @@ the worker's own process, where a round trip costs little, and has no data-modif
 runs the same steps as statements of their own, in a transaction that holds the database's
 write lock from its start (BEGIN IMMEDIATE). Both write the same row, from `upsert_values`.
 
+A finished build or test is then compared with its environment's runs (worker/compare.py): on
+SQLite in the delivery's transaction; on PostgreSQL in a transaction of its own right after
+the delivery's statement and its links, run again when the job is (a duplicate then).
+
 Statements are built once and given their values when executed: building a 40-column INSERT
 for every job cost more than running it.
 """
@@ -28,6 +32,7 @@ from sqlalchemy.dialects import sqlite
 
 from shared.db.schema import deliveries, outcomes, test_results
 from worker import chain, links
+from worker.compare import COMPARED_KINDS, compare, compare_alone
 from worker.forward import earliest, upsert
 from worker.notify.outbox import add_events, outbox_rows
 from worker.outcome import Stored, Update
@@ -76,6 +81,10 @@ def save(engine: Engine, change: Update) -> Stored:
         done = chain.save(engine, values, change.digest, change.results, events)
         if links.linked(change.kind, change.columns):
             links.resolve_alone(engine, change.uid)
+        # After the links, as they are; a duplicate too: the job run again after a worker died
+        # between the two transactions (worker/compare.py).
+        if done != "stale" and _compared(change):
+            compare_alone(engine, change.kind, change.uid, change.digest, now)
         return done
     with engine.begin() as conn:
         if not _record_delivery(conn, change, now):
@@ -88,7 +97,15 @@ def save(engine: Engine, change: Update) -> Stored:
             _replace_results(conn, stored.id, change, new=stored.deliveries == 1)
         # The outbox: an applied delivery's events, in the transaction that stores it.
         add_events(conn, change.events, now)
-        return _resolved(conn, change, "applied")
+        done = _resolved(conn, change, "applied")
+        if _compared(change):
+            compare(conn, change.kind, change.uid, change.digest, now)
+        return done
+
+
+def _compared(change: Update) -> bool:
+    """A build or test stored finished may be a run to compare (worker/compare.py)."""
+    return change.kind in COMPARED_KINDS and change.columns.get("state") == "finished"
 
 
 def _resolved(conn: Connection, change: Update, stored: Stored) -> Stored:

@@ -37,6 +37,7 @@ COMMANDS = {
     "token": "shared.cli.tokens:token_command",
     "outcomes": "shared.cli.outcomes:outcomes_command",
     "show": "shared.cli.outcomes:show_command",
+    "regressions": "shared.cli.regressions:regressions_command",
 }
 
 

@@ -143,6 +143,18 @@ def _add_outcomes(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--json", action="store_true", help="print GET /v1/outcomes/KIND/UID's JSON")
 
 
+def _add_regressions(sub: argparse._SubParsersAction[Parser]) -> None:
+    p = sub.add_parser("regressions", help="regressions and fixes, newest first")
+    p.add_argument("--project", help="only this project (group/project)")
+    p.add_argument("--since", metavar="WHEN", help="detected since: 7d, 12h, or an ISO 8601 time")
+    p.add_argument("--type", choices=("regression", "fix"), help="only regressions, or fixes")
+    p.add_argument("--device", help="only tests on this device")
+    p.add_argument("--superseded", action="store_true", help="also those a late run superseded")
+    p.add_argument("--limit", type=int, default=OUTCOMES_PAGE_DEFAULT, help="rows per page")
+    p.add_argument("--cursor", help="the next page, as the previous one printed it")
+    p.add_argument("--json", action="store_true", help="print GET /v1/regressions's JSON")
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="tuxhook", description="Receive, queue and store TuxSuite callbacks.")
     sub = _commands(parser, "command")
@@ -150,4 +162,5 @@ def build_parser() -> Parser:
     _add_queue_ops(sub)
     _add_client(sub)
     _add_outcomes(sub)
+    _add_regressions(sub)
     return parser

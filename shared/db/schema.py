@@ -190,3 +190,62 @@ outbox = Table(
     Index("ix_outbox_delivered_at_created_at", "delivered_at", "created_at"),
     Index("ix_outbox_handed_at_created_at", "handed_at", "created_at"),
 )
+
+# The comparable runs (shared/regressions docs: docs/workers.md), one per final build or test
+# whose results can be compared: its environment (as a key, and as shown), commit, time, and
+# the results that are pass or fail. Regressions are computed over this table, not outcomes, so
+# that the neighbours of a run are one indexed range of its environment.
+compared_runs = Table(
+    "compared_runs",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("uid", String(64), primary_key=True),
+    # SHA-256 (hex) of the environment's canonical JSON.
+    Column("env_key", String(64), nullable=False),
+    Column("environment", _JSON, nullable=False),
+    Column("git_sha", Text),
+    Column("git_describe", Text),
+    # The payload's own time of the run's end: what orders runs.
+    Column("run_time", _TIME, nullable=False),
+    # {name: "pass" | "fail"}: a build's build_status as "build", a test's suites.
+    Column("results", _JSON, nullable=False),
+    Index("ix_compared_runs_env_key_run_time_uid", "env_key", "run_time", "uid"),
+)
+
+# Regressions (pass -> fail) and fixes (fail -> pass), each between a run and the previous run
+# of its environment on another commit. A late run that splits a transition supersedes it: the
+# row stays, with superseded_at and the delivery that superseded it.
+regressions = Table(
+    "regressions",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("type", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("test", Text, nullable=False),
+    Column("env_key", String(64), nullable=False),
+    Column("project", Text),
+    Column("device", Text),
+    Column("target_arch", Text),
+    Column("toolchain", Text),
+    Column("kconfig", _JSON),
+    Column("before_uid", String(64), nullable=False),
+    Column("before_result", String(16), nullable=False),
+    Column("before_git_sha", Text),
+    Column("before_git_describe", Text),
+    Column("before_time", _TIME, nullable=False),
+    Column("after_uid", String(64), nullable=False),
+    Column("after_result", String(16), nullable=False),
+    Column("after_git_sha", Text),
+    Column("after_git_describe", Text),
+    Column("after_time", _TIME, nullable=False),
+    Column("detected_at", _TIME, nullable=False),
+    # The digest of the delivery whose storing detected it, and of the one that superseded it.
+    Column("detected_by", String(64), nullable=False),
+    Column("superseded_at", _TIME),
+    Column("superseded_by", String(64)),
+    Index("ix_regressions_detected_at_id", "detected_at", "id"),
+    Index("ix_regressions_project_detected_at", "project", "detected_at"),
+    Index("ix_regressions_env_key_test_after_uid", "env_key", "test", "after_uid"),
+    Index("ix_regressions_detected_by", "detected_by"),
+    Index("ix_regressions_superseded_by", "superseded_by"),
+)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL
 
 from shared.db.engine import create_engine, database_url
 from shared.db.migrate import upgrade
-from shared.db.schema import deliveries, metadata, outcomes, test_results
+from shared.db.schema import deliveries, metadata, outcomes
 
 # The server the PostgreSQL variants run on; each run creates a database there and drops it.
 POSTGRES_SERVER_URL = os.environ.get(
@@ -79,9 +79,11 @@ def truncate(url: str) -> None:
     engine = engine_for(url)
     try:
         with engine.begin() as conn:
-            # Every table of the schema, the outbox included, which refers to no outcome.
-            tables = ", ".join(table.name for table in metadata.sorted_tables)
-            conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            # Every table of the schema this store has (an older revision's has fewer), the
+            # outbox included, which refers to no outcome.
+            there = set(sa.inspect(conn).get_table_names())
+            names = ", ".join(t.name for t in metadata.sorted_tables if t.name in there)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     finally:
         engine.dispose()
 
@@ -96,7 +98,7 @@ def snapshot(url: str) -> dict[str, list[dict[str, Any]]]:
                     dict(row._mapping)
                     for row in conn.execute(sa.select(table).order_by(*table.primary_key))
                 ]
-                for table in (outcomes, test_results, deliveries)
+                for table in metadata.sorted_tables
             }
     finally:
         engine.dispose()

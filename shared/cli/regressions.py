@@ -1,0 +1,115 @@
+"""`tuxhook regressions`: regressions and fixes as a table, or GET /v1/regressions's JSON.
+
+It reads the store at TUXHOOK_DATABASE_URL directly, as the workers do (no receiver, no read
+credentials: the database URL is one), with the query GET /v1/regressions runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from shared.cli.queues import parse_duration
+from shared.constants import OUTCOMES_PAGE_MAX
+from shared.db.engine import create_engine
+from shared.db.migrate import check_current, unavailable
+from shared.db.queries import Cursor
+from shared.db.regressions import RegressionFilters, list_regressions
+from shared.errors import UsageError
+from shared.settings import Settings
+from shared.timestamps import parse_time
+
+COLUMNS = (
+    "DETECTED (UTC)", "TYPE", "PROJECT", "ENVIRONMENT", "TEST", "BEFORE", "AFTER",
+)  # fmt: skip
+
+
+@contextmanager
+def _store(settings: Settings) -> Iterator[Connection]:
+    """A read-only transaction on the store; every failure is one line naming the store."""
+    url = settings.database_url
+    engine = create_engine(
+        url, lock_timeout_s=settings.database_lock_timeout_s, application_name="tuxhook-cli"
+    )
+    try:
+        check_current(engine, url)
+        with engine.begin() as conn:
+            yield conn
+    except SQLAlchemyError as e:
+        raise unavailable(url, e) from e
+    finally:
+        engine.dispose()
+
+
+def parse_since(text: str) -> datetime:
+    """An ISO 8601 time, or a duration back from now: 30s, 15m, 12h, 7d."""
+    since = parse_time(text)
+    if since is not None:
+        return since
+    try:
+        return datetime.now(UTC) - parse_duration(text)
+    except UsageError as e:
+        raise UsageError(
+            f"--since {text!r} is neither an ISO 8601 time nor 30s, 15m, 12h, 7d"
+        ) from e
+
+
+def _environment(env: Mapping[str, Any]) -> str:
+    parts = [env.get("device"), env.get("target_arch"), env.get("toolchain")]
+    kconfig = env.get("kconfig")
+    if kconfig:
+        parts.append("+".join(map(str, kconfig)) if isinstance(kconfig, list) else str(kconfig))
+    return " ".join(str(p) for p in parts if p) or "-"
+
+
+def _run(side: Mapping[str, Any]) -> str:
+    commit = side["git_describe"] or (side["git_sha"] or "")[:12] or side["uid"]
+    return f"{side['result']} {commit}"
+
+
+def _row(t: Mapping[str, Any]) -> list[str]:
+    detected = str(t["detected_at"])[:19].replace("T", " ")
+    superseded = " (superseded)" if t["superseded_at"] else ""
+    env = t["environment"]
+    return [
+        detected, t["type"] + superseded, env["project"] or "-", _environment(env), t["test"],
+        _run(t["before"]), _run(t["after"]),
+    ]  # fmt: skip
+
+
+def render(found: Sequence[Mapping[str, Any]]) -> str:
+    if not found:
+        return "no regression or fix"
+    rows = [list(COLUMNS), *(_row(t) for t in found)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
+    lines = (
+        "  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[-1]]) for r in rows
+    )
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def regressions_command(args: argparse.Namespace, settings: Settings) -> int:
+    """A page of regressions and fixes, newest first, as GET /v1/regressions gives it."""
+    if not 1 <= args.limit <= OUTCOMES_PAGE_MAX:
+        raise UsageError(f"--limit must be from 1 to {OUTCOMES_PAGE_MAX}")
+    filters = RegressionFilters(
+        project=args.project,
+        type=args.type,
+        device=args.device,
+        since=parse_since(args.since) if args.since else None,
+        superseded="any" if args.superseded else "false",
+    )
+    cursor = Cursor.decode(args.cursor) if args.cursor else None
+    with _store(settings) as conn:
+        page = list_regressions(conn, filters, args.limit, cursor)
+    print(json.dumps(page, indent=2) if args.json else render(page["regressions"]))
+    if page["next_cursor"] and not args.json:
+        print(f"more: the same command with --cursor {page['next_cursor']}")
+    return 0

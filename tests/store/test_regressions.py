@@ -1,0 +1,117 @@
+"""Regressions and fixes, compared as runs are stored: the same whatever the arrival order."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from shared.db.regressions import transitions_of
+from tests.support.database import engine_for, snapshot, truncate
+from tests.support.series import (
+    a_test,
+    build,
+    delivery_of,
+    series,
+    standing,
+    store_doc,
+    uid,
+)
+from worker import chain
+from worker.outcome import update_from_job
+from worker.store import upsert_values
+
+
+def ltp_series(*results: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A build per commit, and a test of it whose ltp-smoke has each result in turn."""
+    builds = [build(c, "arm64", "gcc-13") for c in range(len(results))]
+    runs = [
+        a_test(b, c, 10, {"ltp-smoke": r})
+        for c, (b, r) in enumerate(zip(builds, results, strict=True))
+    ]
+    return builds, runs
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    engine = engine_for(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.parametrize("seed", [None, 1, 2, 3])
+def test_a_series_gives_the_same_transitions_whatever_the_order(
+    engine: sa.Engine, database_url: str, seed: int | None
+) -> None:
+    s = series()
+    docs = list(s.docs)
+    if seed is not None:
+        random.Random(seed).shuffle(docs)
+    for doc in docs:
+        store_doc(engine, doc)
+    assert standing(engine) == s.expected
+    stored = snapshot(database_url)
+    superseded = [r for r in stored["regressions"] if r["superseded_at"] is not None]
+    assert all(r["superseded_by"] for r in superseded)
+    if seed is None:  # in order, nothing arrives late: nothing is superseded
+        assert superseded == []
+    for doc in docs:  # redeliveries change nothing
+        assert store_doc(engine, doc)[1] == "duplicate"
+    assert snapshot(database_url) == stored
+
+
+def test_a_late_run_splits_a_transition_and_supersedes_it(engine: sa.Engine) -> None:
+    builds, runs = ltp_series("pass", "fail", "fail")
+    for doc in (*builds, runs[0], runs[2]):
+        store_doc(engine, doc)
+    assert standing(engine) == {("regression", "ltp-smoke", uid(runs[0]), uid(runs[2]))}
+    digest, _ = store_doc(engine, runs[1])
+    assert standing(engine) == {("regression", "ltp-smoke", uid(runs[0]), uid(runs[1]))}
+    with engine.connect() as conn:
+        events = transitions_of(conn, digest)
+    assert sorted((e, t["before"]["uid"], t["after"]["uid"]) for e, t in events) == [
+        ("regression", uid(runs[0]), uid(runs[1])),
+        ("superseded", uid(runs[0]), uid(runs[2])),
+    ]
+    events.sort(key=lambda event: event[0])
+    assert events[0][1]["environment"] == {
+        "project": "lkft/mainline", "device": "qemu-arm64", "target_arch": "arm64",
+        "toolchain": "gcc-13", "kconfig": builds[0]["status"]["kconfig"],
+    }  # fmt: skip
+    assert events[0][1]["before"]["git_describe"] == "v6.0"
+
+
+def test_a_test_is_compared_when_its_build_arrives(engine: sa.Engine) -> None:
+    builds, runs = ltp_series("pass", "fail")
+    for doc in (builds[0], runs[0], runs[1]):
+        store_doc(engine, doc)
+    assert standing(engine) == set()
+    digest, _ = store_doc(engine, builds[1])
+    assert standing(engine) == {("regression", "ltp-smoke", uid(runs[0]), uid(runs[1]))}
+    with engine.connect() as conn:
+        assert [e for e, _ in transitions_of(conn, digest)] == ["regression"]
+
+
+@pytest.mark.postgres
+def test_a_job_run_again_after_dying_before_its_comparison_compares(
+    postgres_database: str,
+) -> None:
+    """On PostgreSQL the comparison is a transaction after the delivery's statement: a worker
+    that died between the two left the run uncompared, and the job's retry (a duplicate)
+    compares it."""
+    truncate(postgres_database)
+    engine = engine_for(postgres_database)
+    try:
+        builds, runs = ltp_series("pass", "fail")
+        for doc in (*builds, runs[0]):
+            store_doc(engine, doc)
+        change = update_from_job("test", delivery_of(runs[1]).to_job())
+        chain.save(engine, upsert_values(change, change.received_at), change.digest, change.results)
+        assert standing(engine) == set()  # the worker died here
+        assert store_doc(engine, runs[1])[1] == "duplicate"
+        assert standing(engine) == {("regression", "ltp-smoke", uid(runs[0]), uid(runs[1]))}
+    finally:
+        engine.dispose()

@@ -1,0 +1,307 @@
+"""Regressions and fixes, compared in the transaction that stores the run, whatever the order.
+
+Each comparable run (worker/runs.py) has a row in `compared_runs`. For each of its results
+(a name: a build's `build`, a test's suite), a run's **previous** run is the latest run of the
+same environment before it, by the payload's own times (then uid), on another commit, that has
+a pass or fail for that name: a run whose result for the name is error, canceled, unknown or
+skip is passed over, and so is a run on the same commit (a re-run). pass -> fail is a
+regression, fail -> pass a fix; at most one transition ends at each (run, name).
+
+The stored transitions are a function of the runs stored, not of their order: when a run is
+stored, moved (a later delivery of it) or dropped (no longer comparable), the transitions that
+can change are recomputed from the table and compared with those recorded: the run's own, and
+those of the runs right after its place, up to the next change of commit (the runs whose
+previous it is, or was). One that no longer holds is superseded (kept, with superseded_at and
+superseded_by), and the one that holds is inserted. Recomputing a transition that holds changes
+nothing, so a delivery processed twice records nothing twice.
+
+On PostgreSQL, where a statement sees only what was committed before it began, two workers
+could each miss the other's run. Advisory transaction locks, held to the commit, prevent it:
+first the build's uid (a test's build_uid, once its links are resolved), so that a build and
+its tests stored at once are compared one after the other, whichever commits first (the
+second sees the first); then the environments' keys, in sorted order, before their runs are
+read. Every worker takes them in that order (after links.lock's), so none waits on another in
+a cycle.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+
+from shared.db.schema import compared_runs, outcomes, regressions
+from shared.timestamps import as_utc
+from worker.runs import Run, runs_to_compare
+
+_r, _g, _o = compared_runs.c, regressions.c, outcomes.c
+# Only builds and tests have results to compare; stored finished, they are compared.
+COMPARED_KINDS = frozenset({"build", "test"})
+# Runs read at a time when walking from a run to its neighbours: the first page is small (the
+# run next to it is nearly always the one sought), and each next one larger, up to the last.
+_PAGES = (4, 16, 64, 256)
+
+# A run of compared_runs, as read back.
+Stored = Row[Any]
+
+
+@dataclass
+class _Work:
+    """The transitions to recompute: env_key -> name -> the uids of the runs they end at."""
+
+    digest: str
+    now: datetime
+    targets: dict[str, dict[str, set[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(set))
+    )
+
+
+def compare(conn: Connection, kind: str, uid: str, digest: str, now: datetime) -> None:
+    """After a delivery of a build or test was stored: record what it changed."""
+    _lock(conn, {f"build:{b}" for b in [_build_of(conn, kind, uid)] if b is not None})
+    found = runs_to_compare(conn, kind, uid)
+    if not found:
+        return
+    uids = [u for _, u in found]
+    old = _stored(conn, uids)
+    envs = {r.env_key for r in old.values()} | {r.env_key for r in found.values() if r}
+    _lock(conn, {f"env:{key}" for key in envs})
+    old = _stored(conn, uids) if conn.dialect.name == "postgresql" else old
+    work = _Work(digest, now)
+    for (_, run_uid), run in found.items():
+        _store_run(conn, old.get(run_uid), run, run_uid, work)
+    for env_key, names in work.targets.items():
+        _reconcile(conn, env_key, names, work)
+
+
+def compare_alone(engine: Engine, kind: str, uid: str, digest: str, now: datetime) -> None:
+    """`compare` in a transaction of its own (PostgreSQL: after the delivery's statement)."""
+    with engine.begin() as conn:
+        compare(conn, kind, uid, digest, now)
+
+
+def _stored(conn: Connection, uids: list[str]) -> dict[str, Stored]:
+    rows = conn.execute(select(compared_runs).where(_r.uid.in_(uids))).all()
+    return {row.uid: row for row in rows}
+
+
+def _build_of(conn: Connection, kind: str, uid: str) -> str | None:
+    """The build whose storing and this delivery's must not miss each other."""
+    if conn.dialect.name != "postgresql" or kind == "build":
+        return uid
+    query = select(_o.build_uid).where(_o.kind == "test", _o.uid == uid)
+    build: str | None = conn.execute(query).scalar_one_or_none()
+    return build
+
+
+def _lock(conn: Connection, keys: set[str]) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    for key in sorted(keys):
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
+def _same(old: Stored | None, run: Run | None) -> bool:
+    if old is None or run is None:
+        return old is None and run is None
+    row = run.row()
+    return all(old._mapping[name] == row[name] for name in row if name != "run_time") and (
+        as_utc(old.run_time) == as_utc(run.run_time)
+    )
+
+
+def _store_run(
+    conn: Connection, old: Stored | None, run: Run | None, uid: str, work: _Work
+) -> None:
+    if _same(old, run):
+        return
+    if old is not None:
+        conn.execute(delete(compared_runs).where(_r.uid == uid))
+        _affected(conn, old.env_key, old.run_time, uid, set(old.results), work)
+    if run is not None:
+        conn.execute(compared_runs.insert(), run.row())
+        _affected(conn, run.env_key, run.run_time, uid, set(run.results), work)
+
+
+def _affected(
+    conn: Connection, env_key: str, at: datetime, uid: str, names: set[str], work: _Work
+) -> None:
+    """The run's own transitions, and those of the runs whose previous it may be or have been:
+    for each name, the runs after its place up to the next change of commit."""
+    after = _Walk(conn, env_key, at, uid, forward=True)
+    for name in names:
+        work.targets[env_key][name].add(uid)
+        for run in _block_after(after, name):
+            work.targets[env_key][name].add(run.uid)
+
+
+def _block_after(after: _Walk, name: str) -> Iterator[Stored]:
+    first: Stored | None = None
+    for run in after:
+        if name not in run.results:
+            continue
+        if first is not None and not _same_commit(first, run):
+            return
+        first = first or run
+        yield run
+        if first.git_sha is None:
+            return
+
+
+def _same_commit(a: Any, b: Any) -> bool:
+    """Runs without a commit (tests with no build link) are each a commit of their own."""
+    return a.git_sha is not None and a.git_sha == b.git_sha
+
+
+class _Walk:
+    """The runs of an environment after (or before) a place, read a page at a time."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        env_key: str,
+        at: datetime,
+        uid: str,
+        *,
+        forward: bool,
+        other_than: str | None = None,
+    ) -> None:
+        self.conn, self.env_key, self.forward = conn, env_key, forward
+        # Leave out the runs of this commit in the query: many re-runs of one commit are not
+        # read page after page.
+        self.other_than = other_than
+        self.start = (at, uid)
+        self.seen: list[Stored] = []
+        self.pages = 0
+        self.done = False
+
+    def __iter__(self) -> Iterator[Stored]:
+        i = 0
+        while True:
+            if i == len(self.seen) and not self._more():
+                return
+            yield self.seen[i]
+            i += 1
+
+    def _more(self) -> bool:
+        if self.done:
+            return False
+        at, uid = (self.seen[-1].run_time, self.seen[-1].uid) if self.seen else self.start
+        # A row value, which both databases read as a range of the index.
+        place, start = (
+            tuple_(_r.run_time, _r.uid),
+            tuple_(literal(at, _r.run_time.type), literal(uid)),
+        )
+        if self.forward:
+            beyond, order = place > start, (_r.run_time.asc(), _r.uid.asc())
+        else:
+            beyond, order = place < start, (_r.run_time.desc(), _r.uid.desc())
+        query = select(compared_runs).where(_r.env_key == self.env_key, beyond)
+        if self.other_than is not None:
+            query = query.where(or_(_r.git_sha.is_(None), _r.git_sha != self.other_than))
+        size = _PAGES[min(self.pages, len(_PAGES) - 1)]
+        page = self.conn.execute(query.order_by(*order).limit(size)).all()
+        self.pages += 1
+        self.seen.extend(page)
+        self.done = len(page) < size
+        return bool(page)
+
+
+def _previous(conn: Connection, run: Stored, name: str, walks: dict[str, _Walk]) -> Stored | None:
+    if run.uid not in walks:
+        walks[run.uid] = _Walk(
+            conn, run.env_key, run.run_time, run.uid, forward=False, other_than=run.git_sha
+        )
+    for before in walks[run.uid]:
+        if name in before.results and not _same_commit(before, run):
+            return before
+    return None
+
+
+_ACTIVE = select(regressions).where(
+    _g.env_key == bindparam("env_key"),
+    _g.after_uid.in_(bindparam("uids", expanding=True)),
+    _g.superseded_at.is_(None),
+)
+
+
+def _reconcile(conn: Connection, env_key: str, names: dict[str, set[str]], work: _Work) -> None:
+    """Make the recorded transitions ending at the targets the ones that hold now."""
+    uids = sorted(set().union(*names.values()))
+    active: dict[tuple[str, str], list[Row[Any]]] = defaultdict(list)
+    for row in conn.execute(_ACTIVE, {"env_key": env_key, "uids": uids}):
+        active[(row.test, row.after_uid)].append(row)
+    walks: dict[str, _Walk] = {}
+    current = _stored(conn, uids)
+    for name in sorted(names):
+        for uid in sorted(names[name]):
+            run = current.get(uid)
+            wanted = _transition(conn, run, name, walks) if run is not None else None
+            _settle(conn, active.get((name, uid), []), wanted, work)
+
+
+def _transition(
+    conn: Connection, run: Stored, name: str, walks: dict[str, _Walk]
+) -> dict[str, Any] | None:
+    result = run.results.get(name)
+    previous = _previous(conn, run, name, walks) if result is not None else None
+    if previous is None or previous.results[name] == result:
+        return None
+    env = run.environment
+    return {
+        "type": "regression" if result == "fail" else "fix",
+        "kind": run.kind,
+        "test": name,
+        "env_key": run.env_key,
+        **{k: env.get(k) for k in ("project", "device", "target_arch", "toolchain", "kconfig")},
+        **_side("before", previous, name),
+        **_side("after", run, name),
+    }
+
+
+def _side(side: str, run: Stored, name: str) -> dict[str, Any]:
+    return {
+        f"{side}_uid": run.uid,
+        f"{side}_result": run.results[name],
+        f"{side}_git_sha": run.git_sha,
+        f"{side}_git_describe": run.git_describe,
+        f"{side}_time": run.run_time,
+    }
+
+
+_KEPT = ("type", "before_uid", "before_result", "after_result", "before_git_sha", "after_git_sha")
+
+
+def _settle(
+    conn: Connection, active: list[Row[Any]], wanted: dict[str, Any] | None, work: _Work
+) -> None:
+    holds = [
+        row.id
+        for row in active
+        if wanted is not None and all(row._mapping[k] == wanted[k] for k in _KEPT)
+    ]
+    stale = [row.id for row in active if row.id not in holds[:1]]
+    if stale:
+        superseded = {"superseded_at": work.now, "superseded_by": work.digest}
+        conn.execute(update(regressions).where(_g.id.in_(stale)).values(superseded))
+    if wanted is not None and not holds:
+        conn.execute(
+            regressions.insert(),
+            {**wanted, "detected_at": work.now, "detected_by": work.digest},
+        )
