@@ -221,8 +221,8 @@ MAX_HEADER_FIELDS: Final = 64
 SERVER_NAME: Final = "tuxhook"
 
 # Notifications (docs/notifications.md).
-# What a rule may ask for. regression, fix and superseded come with regression tracking (issue
-# 15): a rule may name them, and nothing produces them yet.
+# What a rule may ask for. regression, fix and superseded come from regression tracking (issue
+# 15: worker/compare.py, worker/notify/transition_events.py).
 EVENT_TYPES: Final = (
     "build_failed", "build_error", "test_failed", "infra_error",
     "regression", "fix", "superseded", "plan_finished", "outcome",
@@ -280,9 +280,6 @@ NOTIFY_METRICS_KEY: Final = "tuxhook:metrics:notify"
 # Redis hash of the outbox's backlog as maintenance last counted it ("undelivered", "oldest" as a
 # Unix time, empty when none), read by /metrics. Never expires: overwritten each pass.
 NOTIFY_BACKLOG_KEY: Final = "tuxhook:notify:backlog"
-# Niceness a worker process of the notify queue adds to its own (os.nice): on a machine short of
-# CPU, storing goes first and deliveries take what is left (bench.notify_burst, docs/performance.md).
-NOTIFY_WORKER_NICENESS: Final = 10
 # Redis list of deliveries made but not yet marked in the outbox, "<row id> <Unix time>" each:
 # a notify worker marks them in one UPDATE per batch (worker/notify/marks.py). Never expires:
 # emptied as it is written.

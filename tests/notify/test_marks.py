@@ -1,18 +1,16 @@
 """Deliveries are marked in the outbox a batch at a time, through Redis: marks a worker left
 there (it died after a delivery) are written by maintenance, without sending the event again;
-a batch the store refuses stays in Redis. The notify queue's workers run at a lower priority."""
+a batch the store refuses stays in Redis."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from redis import Redis
-from rq import Worker
 from sqlalchemy.exc import SQLAlchemyError
 
-from shared.constants import NOTIFY_MARKS_KEY, NOTIFY_WORKER_NICENESS
+from shared.constants import NOTIFY_MARKS_KEY
 from shared.db.engine import create_engine
 from shared.settings import Settings
 from tests.conftest import serving
@@ -22,9 +20,7 @@ from tests.support.failures import delivery
 from tests.support.keys import KeyPair
 from tests.support.notify_files import rule, webhook_sink, write_notify_file
 from tests.support.outbox import outbox_rows
-from tests.support.processes import start_worker
 from tests.support.sinks import WebhookReceiver
-from tests.support.waiting import eventually
 from tests.support.workers import drain
 from worker.context import CONTEXT
 from worker.handlers import process
@@ -106,18 +102,3 @@ async def test_a_burst_of_deliveries_leaves_no_mark_waiting(
     rows = outbox_rows(database_url)
     assert len(rows) == 5 and all(r.delivered and r.attempts == 1 for r in rows)
     assert redis_client.llen(NOTIFY_MARKS_KEY) == 0 and len(hook.received) == 5
-
-
-async def test_the_notify_queues_workers_run_at_a_lower_priority(
-    store_env: dict[str, str], redis_client: Redis, tmp_path: Path
-) -> None:
-    own = os.getpriority(os.PRIO_PROCESS, 0)
-    notify = start_worker(store_env, tmp_path / "notify.log", "notify")
-    build = start_worker(store_env, tmp_path / "build.log", "build")
-    try:
-        await eventually(lambda: len(Worker.all(connection=redis_client)) == 2, "both started")
-        assert os.getpriority(os.PRIO_PROCESS, notify.popen.pid) == own + NOTIFY_WORKER_NICENESS
-        assert os.getpriority(os.PRIO_PROCESS, build.popen.pid) == own
-    finally:
-        notify.stop()
-        build.stop()

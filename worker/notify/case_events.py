@@ -23,6 +23,7 @@ from shared.timestamps import iso
 from worker.notify.events import OutboxEvent
 
 CASES_EVENT = "cases"
+_NOT_OUTCOMES = ("regression", "fix", "superseded")
 _x = outbox.c
 
 
@@ -44,6 +45,8 @@ def case_events(
     query = (
         select(_x.sink, _x.project, _x.event)
         .where(_x.kind == "test", _x.uid == uid, _x.sink.in_(kcidb_sinks))
+        # The test's own events, which carry it (a regression's carries a transition).
+        .where(_x.type.not_in(_NOT_OUTCOMES))
         .order_by(_x.id)
     )
     rows = conn.execute(query).all()

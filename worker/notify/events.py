@@ -7,8 +7,8 @@ corrected payload, yields the same id, which the outbox keeps once per sink; a c
 is a new event.
 
 Only a final outcome announces anything (shared/outcome_rules.py: a build TuxSuite will build
-again, or a test it will run again, is not final yet). Nothing produces `regression`, `fix` or
-`superseded` yet; rules may name them.
+again, or a test it will run again, is not final yet). `regression`, `fix` and `superseded`
+come from the comparison of runs (worker/notify/transition_events.py).
 """
 
 from __future__ import annotations

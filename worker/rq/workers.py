@@ -8,13 +8,10 @@ job with BLPOP, and such a job would be lost.
 
 from __future__ import annotations
 
-import os
-
 from redis import Redis
 from rq.serializers import JSONSerializer
 from rq.worker import BaseWorker
 
-from shared.constants import NOTIFY_QUEUE, NOTIFY_WORKER_NICENESS
 from shared.redis_conn import connect
 from shared.settings import Settings
 from worker.context import CONTEXT
@@ -66,11 +63,7 @@ def run_worker(
     worker_class: type[BaseWorker] = WORKER_CLASS,
 ) -> None:
     """Work on `queue` until stopped (or, with `burst`, until it is empty) with the scheduler
-    on, which is what turns a transient failure's scheduled retry back into a queued job.
-    A notify worker runs at a lower CPU priority: storing never waits for a sink, nor for the
-    CPU that delivering to it takes."""
-    if queue == NOTIFY_QUEUE:
-        os.nice(NOTIFY_WORKER_NICENESS)
+    on, which is what turns a transient failure's scheduled retry back into a queued job."""
     CONTEXT.configure(settings)
     connection = connect(settings.redis_url, socket_timeout=None)
     try:

@@ -22,10 +22,38 @@ _TITLES = {
 }
 
 
+def _at(side: dict[str, Any]) -> str:
+    sha = side.get("git_sha")
+    return str(side.get("git_describe") or (sha[:12] if isinstance(sha, str) else None) or "-")
+
+
+def transition_summary(event: dict[str, Any]) -> tuple[str, str]:
+    """(title, body) of a `regression`, `fix` or `superseded` event."""
+    t = event.get("regression") or {}
+    before, after, env = t.get("before") or {}, t.get("after") or {}, t.get("environment") or {}
+    what = str(t.get("type"))
+    if event.get("type") == "superseded":
+        what = f"{what} withdrawn"
+    title = f"tuxhook: {t.get('kind')} {what}: {env.get('project') or '-'}"
+    where = " ".join(str(env[k]) for k in ("device", "target_arch", "toolchain") if env.get(k))
+    lines = [
+        f"{t.get('test')}: {before.get('result')} -> {after.get('result')} on {where or '-'}",
+        f"before: {before.get('uid')} at {_at(before)}",
+        f"after: {after.get('uid')} at {_at(after)}",
+    ]
+    if event.get("type") == "superseded":
+        lines.append("a run stored late changed the history: this no longer stands")
+    if event.get("url"):
+        lines.append(str(event["url"]))
+    return title, "\n".join(lines)
+
+
 def summary(event: dict[str, Any]) -> tuple[str, str]:
     """(title, body) for people."""
     if event.get("type") == "test":
         return "tuxhook: test notification", f"tuxhook reaches this sink. {event.get('url') or ''}"
+    if event.get("regression") is not None:
+        return transition_summary(event)
     outcome = event.get("outcome") or {}
     what = _TITLES.get(str(event.get("type")), str(event.get("type")))
     kind, uid = outcome.get("kind", "event"), outcome.get("uid", "")
