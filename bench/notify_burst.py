@@ -1,6 +1,6 @@
 """Storing with notifications against storing without: the same burst, in the same run.
 
-    python -m bench.notify_burst [--burst N] [--rounds R] [--postgres SERVER_URL]
+    python -m bench.notify_burst [--burst N] [--rounds R] [--postgres SERVER_URL] [--no-delivery]
 
 Each round sends N distinct signed callbacks (every kind in turn, each finished) through one
 receiver and one `tuxhook worker` on the storing queues (a process per queue), twice, in
@@ -9,7 +9,8 @@ webhook receiver on loopback, delivered meanwhile by a `tuxhook worker notify` p
 is N / (time from the first POST until the store holds all N); the ratio reported is the median
 of the rounds' ratios (target >= 0.9: storing does not wait for sinks). With notifications,
 the time until the webhook receiver has every event, and whether each came once, are printed
-too.
+too. With --no-delivery, no notify worker runs: what the outbox's write and the hand-off to the
+notify queue cost storing, alone.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ def wait_delivered(hook: WebhookReceiver, count: int) -> None:
         time.sleep(POLL_S)
 
 
-def one_burst(bench: Bench, tmp: Path, keys: KeyPair, count: int, notify: bool) -> Round:
+def one_burst(
+    bench: Bench, tmp: Path, keys: KeyPair, count: int, notify: bool, deliver: bool = True
+) -> Round:
     bench.redis.flushall()
     bench.store.reset()
     env = {**bench.env(), "TUXHOOK_TUXSUITE_KEYS_FILE": str(keys.public_path)}
@@ -68,16 +71,17 @@ def one_burst(bench: Bench, tmp: Path, keys: KeyPair, count: int, notify: bool) 
     processes: list[Process] = [start_receiver(env, port, tmp / "receiver.log")]
     try:
         processes.append(start_worker(env, tmp / "worker.log", *KINDS))
-        if notify:
+        delivering = notify and deliver
+        if delivering:
             processes.append(start_worker(env, tmp / "notify.log", "notify"))
-        wait_workers(bench.redis, len(KINDS) + notify)
+        wait_workers(bench.redis, len(KINDS) + delivering)
         started = time.perf_counter()
         asyncio.run(post_all(f"http://127.0.0.1:{port}/v1/callbacks/tuxsuite", requests))
         stored = wait_stored(bench.store, count)
         stored_s = time.perf_counter() - started
         if stored != count:
             raise SystemExit(f"only {stored} of {count} callbacks were stored")
-        if not notify:
+        if not delivering:
             return Round(count / stored_s)
         wait_delivered(hook, count)
         ids = hook.ids()
@@ -93,12 +97,12 @@ def _line(label: str, values: list[float], digits: int = 0, unit: str = "/s") ->
     print(f"   {label:38} {median(values):7.{digits}f}{unit}  ({each})")
 
 
-def compare(bench: Bench, tmp: Path, count: int, rounds: int) -> None:
+def compare(bench: Bench, tmp: Path, count: int, rounds: int, deliver: bool) -> None:
     keys = make_key_pair(tmp / "keys")
     results: dict[bool, list[Round]] = {False: [], True: []}
     for i in range(rounds):
         for notify in (False, True) if i % 2 == 0 else (True, False):
-            results[notify].append(one_burst(bench, tmp, keys, count, notify))
+            results[notify].append(one_burst(bench, tmp, keys, count, notify, deliver))
     without = [r.stored_per_s for r in results[False]]
     with_ = [r.stored_per_s for r in results[True]]
     ratios = [w / o for w, o in zip(with_, without, strict=True)]
@@ -109,6 +113,9 @@ def compare(bench: Bench, tmp: Path, count: int, rounds: int) -> None:
     _line("without notifications", without)
     _line("with a rule matching all (webhook)", with_)
     _line("ratio (target 0.9)", ratios, digits=2, unit="  ")
+    if not deliver:
+        print("   (--no-delivery: events written and handed over, none delivered)")
+        return
     delivered = [r.delivered_after_s or 0.0 for r in results[True]]
     _line("every event delivered after", delivered, digits=1, unit=" s")
     for r in results[True]:
@@ -122,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--burst", type=int, default=1000, help="callbacks per burst")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of both sides")
     parser.add_argument("--postgres", metavar="SERVER_URL", help="a scratch database there")
+    parser.add_argument(
+        "--no-delivery", action="store_true", help="run no notify worker: storing's own cost"
+    )
     args = parser.parse_args(argv)
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     with tempfile.TemporaryDirectory(prefix="tuxhook-bench-") as tmp:
@@ -129,7 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         redis_server.start()
         store = BenchStore(Path(tmp), args.postgres)
         try:
-            compare(Bench(redis_server, store), Path(tmp), args.burst, args.rounds)
+            bench = Bench(redis_server, store)
+            compare(bench, Path(tmp), args.burst, args.rounds, not args.no_delivery)
         finally:
             store.close()
             redis_server.stop()

@@ -221,8 +221,8 @@ MAX_HEADER_FIELDS: Final = 64
 SERVER_NAME: Final = "tuxhook"
 
 # Notifications (docs/notifications.md).
-# What a rule may ask for. regression, fix and superseded come with regression tracking (issue
-# 15): a rule may name them, and nothing produces them yet.
+# What a rule may ask for. regression, fix and superseded come from regression tracking (issue
+# 15: worker/compare.py, worker/notify/transition_events.py).
 EVENT_TYPES: Final = (
     "build_failed", "build_error", "test_failed", "infra_error",
     "regression", "fix", "superseded", "plan_finished", "outcome",
@@ -237,8 +237,13 @@ NOTIFY_HANDLER_PATH: Final = "worker.notify.deliver.deliver"
 # and the daily re-drive.
 NOTIFY_RETRY_INTERVALS_S: Final = tuple(2**n for n in range(11))
 
-# Seconds a sink has to answer one delivery, connecting included.
+# Seconds a sink has to connect, and then to answer each read, in one delivery: the default of
+# a sink's `timeout_seconds` in the notify file, and the most it may be (a delivery job must end
+# well within RQ's default job timeout of 180 s).
 NOTIFY_TIMEOUT_S: Final = 10.0
+NOTIFY_TIMEOUT_MAX_S: Final = 60.0
+# Seconds one delivery job may run in all (RQ's job timeout): bounds a sink that drips its answer.
+NOTIFY_JOB_TIMEOUT_S: Final = 180
 
 # Bytes of a sink's answer read at most (kept for the failure's reason).
 NOTIFY_ANSWER_MAX_BYTES: Final = 64 * 1024
@@ -275,5 +280,12 @@ NOTIFY_METRICS_KEY: Final = "tuxhook:metrics:notify"
 # Redis hash of the outbox's backlog as maintenance last counted it ("undelivered", "oldest" as a
 # Unix time, empty when none), read by /metrics. Never expires: overwritten each pass.
 NOTIFY_BACKLOG_KEY: Final = "tuxhook:notify:backlog"
+# Redis list of deliveries made but not yet marked in the outbox, "<row id> <Unix time>" each:
+# a notify worker marks them in one UPDATE per batch (worker/notify/marks.py). Never expires:
+# emptied as it is written.
+NOTIFY_MARKS_KEY: Final = "tuxhook:notify:delivered"
+# Marks a notify worker lets wait before it writes them (it writes them at once when its queue
+# is empty): one write transaction per this many deliveries, not one each.
+NOTIFY_MARK_BATCH: Final = 100
 # How a delivery attempt ended: bounded, so each is a label value.
 NOTIFY_OUTCOMES: Final = ("delivered", "retried", "failed")

@@ -23,6 +23,8 @@ from shared.constants import (
     NOTIFY_REDRIVE_MAX_AGE_DAYS,
     NOTIFY_RETENTION_DAYS,
     NOTIFY_SWEEP_GRACE_S,
+    NOTIFY_TIMEOUT_MAX_S,
+    NOTIFY_TIMEOUT_S,
     SINK_TYPES,
 )
 from shared.errors import ConfigError
@@ -41,6 +43,8 @@ class WebhookSink:
     url: str = field(repr=False)
     # Each delivery is signed with every one: several while a secret is rotated.
     secrets: tuple[Secret, ...] = field(repr=False)
+    # Seconds to connect, and to wait for each read of the answer (`timeout_seconds`).
+    timeout_s: float = NOTIFY_TIMEOUT_S
     type: str = "webhook"
 
     def target(self) -> str:
@@ -51,6 +55,8 @@ class WebhookSink:
 class AppriseSink:
     name: str
     urls: tuple[Secret, ...] = field(repr=False)
+    # Seconds to connect, and to wait for each read of the answer (`timeout_seconds`).
+    timeout_s: float = NOTIFY_TIMEOUT_S
     type: str = "apprise"
 
     def target(self) -> str:
@@ -66,6 +72,8 @@ class KcidbSink:
     url: str = field(repr=False)
     token: Secret = field(repr=False)
     origin: str
+    # Seconds to connect, and to wait for each read of the answer (`timeout_seconds`).
+    timeout_s: float = NOTIFY_TIMEOUT_S
     type: str = "kcidb"
 
     def target(self) -> str:
@@ -104,6 +112,9 @@ class NotifyConfig:
         """The sinks an event goes to, each once, in the order the rules name them."""
         names = (s for r in self.rules if r.matches(event_type, project) for s in r.sinks)
         return tuple(dict.fromkeys(names))
+
+    def kcidb_sinks(self) -> tuple[str, ...]:
+        return tuple(name for name, sink in self.sinks.items() if isinstance(sink, KcidbSink))
 
 
 NO_NOTIFICATIONS = NotifyConfig()
@@ -175,6 +186,10 @@ def _sink(name: str, table: Table) -> Sink:
     return _kcidb(name, table)
 
 
+def _timeout(table: Table) -> float:
+    return table.seconds("timeout_seconds", NOTIFY_TIMEOUT_S, NOTIFY_TIMEOUT_MAX_S)
+
+
 def _http_url(table: Table, key: str) -> str:
     url = table.required_text(key)
     parts = urlsplit(url)
@@ -184,13 +199,14 @@ def _http_url(table: Table, key: str) -> str:
 
 
 def _webhook(name: str, table: Table) -> WebhookSink:
-    table.only("type", "url", "secrets")
+    table.only("type", "url", "secrets", "timeout_seconds")
     secrets = table.texts("secrets")
     if not secrets:
         raise ConfigError(f"{table.name('secrets')} must list at least one secret")
     for secret in secrets:
         _check_webhook_secret(table.name("secrets"), secret)
-    return WebhookSink(name, _http_url(table, "url"), tuple(Secret(s) for s in secrets))
+    secret_list = tuple(Secret(s) for s in secrets)
+    return WebhookSink(name, _http_url(table, "url"), secret_list, _timeout(table))
 
 
 def _check_webhook_secret(where: str, secret: str) -> None:
@@ -206,7 +222,7 @@ def _check_webhook_secret(where: str, secret: str) -> None:
 
 
 def _apprise(name: str, table: Table) -> AppriseSink:
-    table.only("type", "urls")
+    table.only("type", "urls", "timeout_seconds")
     urls = table.texts("urls")
     if not urls:
         raise ConfigError(f"{table.name('urls')} must list at least one apprise URL")
@@ -216,7 +232,7 @@ def _apprise(name: str, table: Table) -> AppriseSink:
                 f"{table.name('urls')}[{index}] ({url.partition('://')[0]}://...) is not a URL "
                 "apprise can use"
             )
-    return AppriseSink(name, tuple(Secret(u) for u in urls))
+    return AppriseSink(name, tuple(Secret(u) for u in urls), _timeout(table))
 
 
 def _apprise_can_use(url: str) -> bool:
@@ -232,7 +248,7 @@ def _apprise_can_use(url: str) -> bool:
 
 
 def _kcidb(name: str, table: Table) -> KcidbSink:
-    table.only("type", "url", "token", "origin")
+    table.only("type", "url", "token", "origin", "timeout_seconds")
     url = _http_url(table, "url")
     parts = urlsplit(url)
     # KernelCI's KCIDB_REST convention, https://TOKEN@host/submit, or a separate `token`.
@@ -246,4 +262,4 @@ def _kcidb(name: str, table: Table) -> KcidbSink:
         raise ConfigError(f"{table.name('origin')} must be letters, digits and '_' (KCIDB's)")
     netloc = parts.netloc.rpartition("@")[2]
     bare = urlunsplit(parts._replace(netloc=netloc))
-    return KcidbSink(name, bare, Secret(token or str(in_url)), origin)
+    return KcidbSink(name, bare, Secret(token or str(in_url)), origin, _timeout(table))

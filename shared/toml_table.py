@@ -75,6 +75,17 @@ class Table:
             raise ConfigError(f"{self.name(key)} must be a positive integer")
         return value
 
+    def seconds(self, key: str, default: float, most: float) -> float:
+        """A number of seconds above 0 and at most `most` (an integer or a float)."""
+        value = self._get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= most:
+            raise ConfigError(
+                f"{self.name(key)} must be a number of seconds above 0, at most {most:g}"
+            )
+        return float(value)
+
     def texts(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         value = self._get(key)
         if value is None:

@@ -2,12 +2,15 @@
 
 Each fetch replaces a test's cases whole, in one transaction that first locks the test's
 outcome row, so that two fetches of one test never interleave and a fetch run twice leaves the
-same rows. A fetch that found no results keeps the cases held and records why.
+same rows. A fetch that found no results keeps the cases held and records why. The cases'
+`cases` event for KCIDB (worker/notify/case_events.py) is written in the same transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 
 from sqlalchemy import Connection, Engine, Insert, delete, select
@@ -15,6 +18,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.db.schema import case_fetches, outcomes, test_cases
 from shared.errors import PermanentError
+from worker.notify.case_events import case_events
+from worker.notify.events import OutboxEvent
+from worker.notify.outbox import add_events
 
 _o, _c, _f = outcomes.c, test_cases.c, case_fetches.c
 
@@ -53,8 +59,11 @@ def _lock(conn: Connection, outcome_id: int) -> None:
     conn.execute(select(_o.id).where(_o.id == outcome_id).with_for_update())
 
 
-def store_cases(engine: Engine, outcome_id: int, cases: dict[str, str]) -> None:
-    """Replace the test's cases with `cases`."""
+def store_cases(
+    engine: Engine, uid: str, outcome_id: int, cases: dict[str, str], kcidb_sinks: Sequence[str]
+) -> tuple[OutboxEvent, ...]:
+    """Replace the test's cases with `cases`; the events written with them, to hand over."""
+    now = datetime.now(UTC)
     with engine.begin() as conn:
         _lock(conn, outcome_id)
         conn.execute(delete(test_cases).where(_c.outcome_id == outcome_id))
@@ -63,6 +72,9 @@ def store_cases(engine: Engine, outcome_id: int, cases: dict[str, str]) -> None:
             conn.execute(test_cases.insert(), rows)
         fetch = {"outcome_id": outcome_id, "cases": len(cases), "error": None}
         conn.execute(_upsert_fetch(conn.dialect.name, keep_count=False), fetch)
+        events = case_events(conn, uid, cases, kcidb_sinks, now)
+        add_events(conn, events, now)
+    return events
 
 
 def record_failure(engine: Engine, outcome_id: int, error: str) -> None:

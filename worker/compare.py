@@ -48,6 +48,7 @@ from sqlalchemy import (
 
 from shared.db.schema import compared_runs, outcomes, regressions
 from shared.timestamps import as_utc
+from worker.notify.transition_events import add_transition_events
 from worker.runs import Run, runs_to_compare
 
 _r, _g, _o = compared_runs.c, regressions.c, outcomes.c
@@ -88,6 +89,7 @@ def compare(conn: Connection, kind: str, uid: str, digest: str, now: datetime) -
         _store_run(conn, old.get(run_uid), run, run_uid, work)
     for env_key, names in work.targets.items():
         _reconcile(conn, env_key, names, work)
+    add_transition_events(conn, digest, now)
 
 
 def compare_alone(engine: Engine, kind: str, uid: str, digest: str, now: datetime) -> None:

@@ -13,6 +13,7 @@ from worker.context import CONTEXT
 from worker.enrich import queue_case_fetch
 from worker.notify.events import events_for
 from worker.notify.handoff import hand_off_after_commit
+from worker.notify.transition_events import take_pending
 from worker.outcome import Update, update_from_job
 from worker.store import Stored, save
 
@@ -27,9 +28,11 @@ def process(kind: str, delivery: dict[str, Any]) -> Stored:
     try:
         change = with_events(update_from_job(kind, delivery))
         structlog.contextvars.bind_contextvars(uid=change.uid)
+        take_pending()  # none from an earlier job whose transaction did not commit
         stored = save(CONTEXT.engine(), change)
-        if stored == "applied" and change.events:
-            hand_off_after_commit(job, change.events)
+        events = (change.events if stored == "applied" else ()) + take_pending()
+        if events:
+            hand_off_after_commit(job, events)
         if job is not None:  # after the commit: a fetch must find the test stored
             queue_case_fetch(job.connection, CONTEXT.settings, change, stored)
         log.info(

@@ -66,3 +66,15 @@ def cases_page(conn: Connection, uid: str, limit: int, after: str | None) -> dic
     if outcome_id is None:
         return None
     return cases_of(conn, outcome_id, limit, after)
+
+
+def case_results(conn: Connection, uid: str) -> dict[str, str | None]:
+    """Every case of test `uid`, name to result, in name order: what a KCIDB submission of the
+    test sends beside its suites (at most CASES_MAX, as the enrich queue stores them)."""
+    query = (
+        select(_c.name, _c.result)
+        .join(outcomes, _o.id == _c.outcome_id)
+        .where(_o.kind == "test", _o.uid == uid)
+        .order_by(_c.name)
+    )
+    return {row.name: row.result for row in conn.execute(query)}

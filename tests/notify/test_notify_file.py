@@ -83,6 +83,14 @@ def test_the_kcidb_token_may_ride_in_the_url_as_kcidb_rest_says(tmp_path: Path) 
             "sinks.k.token is required",
         ),
         ((HOOK, "[outbox]\nretention = 3\n"), "unknown key outbox.retention"),
+        (
+            (webhook_sink("h", "https://h.example", timeout_s=0),),
+            "sinks.h.timeout_seconds must be a number of seconds above 0, at most 60",
+        ),
+        (
+            (apprise_sink("a", "json://127.0.0.1:9/x", timeout_s=61),),
+            "sinks.a.timeout_seconds must be a number of seconds above 0, at most 60",
+        ),
         (("rules = 3\n",), "rules must be an array of tables"),
     ],
 )
@@ -121,4 +129,5 @@ def test_the_docs_example_is_a_notify_file_tuxhook_reads(tmp_path: Path) -> None
     text = DOCS.read_text(encoding="utf-8").split("```toml\n", 1)[1].split("```", 1)[0]
     config = load_notify_file(write_notify_file(tmp_path, text))
     assert set(config.sinks) == {"ops-hook", "chat", "kernelci"}
+    assert config.sinks["ops-hook"].timeout_s == 10.0
     assert config.sinks_for("test_failed", "linaro/lkft") == ("ops-hook", "chat")

@@ -55,7 +55,7 @@ async def test_a_failed_build_is_announced_once_to_each_of_its_rules_sinks(
     for got in hook.received:
         assert got.event["id"] == got.event_id
         assert got.event["outcome"]["uid"] == uid
-        assert got.event["url"] == f"https://th.example/v1/outcomes/build/{uid}"
+        assert got.event["url"] == f"https://th.example/outcomes/build/{uid}"
     rows = outbox_rows(database_url)
     assert [(r.handed, r.delivered, r.attempts) for r in rows] == [(True, True, 1)] * 2
     # The same verdict stored again (a corrected redelivery) is the same events, kept once.

@@ -68,7 +68,7 @@ def event(outcome: dict[str, Any], event_type: str = "build_failed") -> tuple[st
         "type": event_type,
         "created_at": datetime.now(UTC).isoformat(),
         "outcome": outcome,
-        "url": f"https://tuxhook.example.org/v1/outcomes/{outcome['kind']}/{outcome['uid']}",
+        "url": f"https://tuxhook.example.org/outcomes/{outcome['kind']}/{outcome['uid']}",
     }
     return event_id, orjson.dumps(doc).decode()
 
@@ -146,7 +146,7 @@ def test_apprise_posts_a_short_text_with_a_link_to_a_json_endpoint() -> None:
         [got] = endpoint.received
     assert got["title"] == "tuxhook: test test failed: linaro/lkft"
     assert f"test {TEST['uid']} in linaro/lkft: test failed, result fail" in got["message"]
-    assert f"https://tuxhook.example.org/v1/outcomes/test/{TEST['uid']}" in got["message"]
+    assert f"https://tuxhook.example.org/outcomes/test/{TEST['uid']}" in got["message"]
 
 
 def test_apprise_mails_through_an_smtp_server() -> None:

@@ -13,14 +13,19 @@ OLD_SECRET = new_webhook_secret(2)
 KCIDB_TOKEN = "kcidb-token-0123456789abcdef"
 
 
-def webhook_sink(name: str, url: str, secrets: Sequence[str] = (SECRET,)) -> str:
+def webhook_sink(
+    name: str, url: str, secrets: Sequence[str] = (SECRET,), timeout_s: float | None = None
+) -> str:
+    timeout = "" if timeout_s is None else f"timeout_seconds = {timeout_s}\n"
     return (
         f'[sinks.{name}]\ntype = "webhook"\nurl = "{url}"\nsecrets = {json.dumps(list(secrets))}\n'
+        + timeout
     )
 
 
-def apprise_sink(name: str, *urls: str) -> str:
-    return f'[sinks.{name}]\ntype = "apprise"\nurls = {json.dumps(list(urls))}\n'
+def apprise_sink(name: str, *urls: str, timeout_s: float | None = None) -> str:
+    timeout = "" if timeout_s is None else f"timeout_seconds = {timeout_s}\n"
+    return f'[sinks.{name}]\ntype = "apprise"\nurls = {json.dumps(list(urls))}\n' + timeout
 
 
 def kcidb_sink(name: str, url: str, token: str = KCIDB_TOKEN, origin: str = "tuxhook_test") -> str:

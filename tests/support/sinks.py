@@ -7,8 +7,9 @@ worker process, or a sink called from the test itself, can reach them:
   service does (200 "Submission received", 400 "Invalid submission format", 401);
 - an SMTP server (aiosmtpd), for apprise's mailto://.
 
-Each can be scripted to answer some statuses first (500 twice, then 200), and stopped and
-started again on the same port (a sink down for a while).
+Each can be scripted to answer some statuses first (500 twice, then 200), to answer some
+requests only after a while (`stalls`: later than the sink's timeout), and stopped and started
+again on the same port (a sink down for a while).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class LoopbackServer:
         self.lock = threading.Lock()
         # Statuses to answer before answering normally, one per request.
         self.script: list[int] = []
+        # Seconds to wait before answering, one per request, before answering at once.
+        self.stalls: list[float] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -58,6 +61,18 @@ class LoopbackServer:
     def scripted(self) -> int | None:
         with self.lock:
             return self.script.pop(0) if self.script else None
+
+    def next_stall(self) -> float | None:
+        """Seconds this request waits before its answer, if it is one of `stalls`."""
+        with self.lock:
+            return self.stalls.pop(0) if self.stalls else None
+
+    async def stalled(self) -> bool:
+        """Wait as the next of `stalls` says; whether this request was one of them."""
+        seconds = self.next_stall()
+        if seconds is not None:
+            await asyncio.sleep(seconds)
+        return seconds is not None
 
     def start(self) -> None:
         ready = threading.Event()
@@ -110,6 +125,8 @@ class WebhookReceiver(LoopbackServer):
         self.webhook = Webhook(secret)
         self.received: list[Delivery] = []
         self.unverified = 0
+        # Ids of deliveries answered only after a stall, when the sender had given up waiting.
+        self.late: list[str] = []
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/hook", self.handle)
@@ -122,6 +139,12 @@ class WebhookReceiver(LoopbackServer):
             with self.lock:
                 self.unverified += 1
             return web.json_response({"error": "bad signature"}, status=401)
+        stall = self.next_stall()
+        if stall is not None:  # taken now, answered after the sender gave up
+            with self.lock:
+                self.late.append(request.headers["webhook-id"])
+            await asyncio.sleep(stall)
+            return web.Response(status=204)
         status = self.scripted()
         if status is not None:
             return web.Response(text=f"scripted {status}", status=status)
@@ -146,6 +169,8 @@ class JsonEndpoint(LoopbackServer):
 
     async def handle(self, request: web.Request) -> web.Response:
         doc = json.loads(await request.read())
+        if await self.stalled():
+            return web.json_response({"ok": True})
         status = self.scripted()
         if status is not None:
             return web.Response(text=f"scripted {status}", status=status)
@@ -168,6 +193,8 @@ class KcidbStandIn(LoopbackServer):
         # As kcidb-restd answers: text bodies, 401 for credentials, 400 for a bad submission.
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return web.Response(text="JWT is required", status=401)
+        if await self.stalled():
+            return web.Response(text="Submission received")
         status = self.scripted()
         if status is not None:
             return web.Response(text=f"scripted {status}", status=status)

@@ -4,7 +4,7 @@ worker` builds its workers, for tests whose point is what one pass over the queu
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from redis import Redis
@@ -41,12 +41,12 @@ def _signals_kept() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def drain(settings: Settings, redis: Redis) -> None:
+def drain(settings: Settings, redis: Redis, queues: Sequence[str] = QUEUE_NAMES) -> None:
     """Run every queued job once (and any retry already due), then return: one worker per
-    queue in turn, as `tuxhook worker` runs one process per queue."""
+    queue in turn (`queues`, in their order), as `tuxhook worker` runs one process per queue."""
     CONTEXT.configure(settings)
     try:
-        for queue in QUEUE_NAMES:
+        for queue in queues:
             worker = build_worker(settings, queue, redis, worker_class=PassWorker)
             with _signals_kept():
                 worker.work(burst=True, with_scheduler=True, logging_level="WARNING")

@@ -7,8 +7,8 @@ corrected payload, yields the same id, which the outbox keeps once per sink; a c
 is a new event.
 
 Only a final outcome announces anything (shared/outcome_rules.py: a build TuxSuite will build
-again, or a test it will run again, is not final yet). Nothing produces `regression`, `fix` or
-`superseded` yet; rules may name them.
+again, or a test it will run again, is not final yet). `regression`, `fix` and `superseded`
+come from the comparison of runs (worker/notify/transition_events.py).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -70,9 +71,10 @@ def event_id(event_type: str, change: Update) -> str:
 
 
 def outcome_link(public_url: str | None, kind: str, uid: str) -> str | None:
+    """The outcome's page for people (receiver/pages: /outcomes/{kind}/{uid}), not its JSON."""
     if not public_url:
         return None
-    return f"{public_url.rstrip('/')}/v1/outcomes/{kind}/{uid}"
+    return f"{public_url.rstrip('/')}/outcomes/{quote(kind, safe='')}/{quote(uid, safe='')}"
 
 
 def outcome_document(change: Update) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from shared.constants import (
 from shared.notify_config import NotifyConfig
 from shared.notify_metrics import write_backlog
 from shared.outbox_status import backlog
+from worker.notify.marks import write_marks
 from worker.notify.outbox import Key, hand_off, job_id, purge, sweep, undelivered_since
 
 log = structlog.get_logger("tuxhook.notify")
@@ -37,6 +38,7 @@ def notify_maintenance(reader: Engine, writer: Engine, redis: Redis, config: Not
     if not redis.set(NOTIFY_SWEEP_LOCK_KEY, "1", nx=True, ex=NOTIFY_SWEEP_LOCK_TTL_S):
         return
     try:
+        write_marks(redis, writer)  # first: a delivered row is no row to sweep
         swept = sweep(reader, writer, redis, config.sweep_grace_s)
         if swept:
             log.warning("notify_swept", events=swept)

@@ -33,6 +33,7 @@ from shared.constants import (
     JOB_RESULT_TTL_S,
     NOTIFY_BATCH,
     NOTIFY_HANDLER_PATH,
+    NOTIFY_JOB_TIMEOUT_S,
     NOTIFY_QUEUE,
     NOTIFY_RETRY_INTERVALS_S,
 )
@@ -98,6 +99,7 @@ def hand_off(redis: Redis, keys: Iterable[Key]) -> int:
                 args=(event_id, sink),
                 job_id=job_id(event_id, sink),
                 retry=RETRY,
+                timeout=NOTIFY_JOB_TIMEOUT_S,
                 result_ttl=JOB_RESULT_TTL_S,
                 failure_ttl=JOB_FAILURE_TTL_S,
                 description=f"notify {sink} {event_id}",

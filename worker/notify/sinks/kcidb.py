@@ -3,6 +3,7 @@ REST URL with `Authorization: Bearer <token>` (KernelCI's KCIDB_REST convention)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import jsonschema
@@ -14,8 +15,10 @@ from worker.notify.sinks.http import post, short
 from worker.notify.sinks.kcidb_submission import SCHEMA, submission
 
 
-def validated(origin: str, event: dict[str, Any] | None) -> dict[str, Any]:
-    doc = submission(origin, event)
+def validated(
+    origin: str, event: dict[str, Any] | None, cases: Mapping[str, str | None] | None = None
+) -> dict[str, Any]:
+    doc = submission(origin, event, cases)
     try:
         SCHEMA.validate(doc)
     except jsonschema.exceptions.ValidationError as e:
@@ -24,11 +27,11 @@ def validated(origin: str, event: dict[str, Any] | None) -> dict[str, Any]:
     return doc
 
 
-def send_kcidb(sink: KcidbSink, event: str) -> str:
-    doc = validated(sink.origin, orjson.loads(event))
+def send_kcidb(sink: KcidbSink, event: str, cases: Mapping[str, str | None] | None = None) -> str:
+    doc = validated(sink.origin, orjson.loads(event), cases)
     headers = {
         "content-type": "application/json",
         "authorization": f"Bearer {sink.token.reveal()}",
         "user-agent": "tuxhook",
     }
-    return post(sink.url, orjson.dumps(doc), headers)
+    return post(sink.url, orjson.dumps(doc), headers, sink.timeout_s)

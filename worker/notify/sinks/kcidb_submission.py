@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from kcidb_io import schema
@@ -81,8 +82,27 @@ def _path(name: str) -> str:
     return ".".join(_PATH_PART.sub("_", part) for part in name.split(".") if part)
 
 
-def tests(origin: str, outcome: Outcome) -> list[dict[str, Any]]:
-    """One test per suite of the test's results; the test as a whole when it has none."""
+def _cases(
+    origin: str, uid: str, common: dict[str, Any], cases: Mapping[str, str | None]
+) -> list[dict[str, Any]]:
+    """One test per case (`suite/case`): its path below its suite's, its id from its name,
+    which no suite's id can equal (a suite's follows the uid with a dot, a case's with '/')."""
+    return [
+        _some(
+            **common,
+            id=f"{origin}:{uid}/{name}",
+            path=_path(name.replace("/", ".", 1)),
+            status=_STATUS.get(str(result)),
+        )
+        for name, result in sorted(cases.items())
+    ]
+
+
+def tests(
+    origin: str, outcome: Outcome, cases: Mapping[str, str | None] | None = None
+) -> list[dict[str, Any]]:
+    """One test per suite of the test's results (the test as a whole when it has none), and one
+    per case the enrich queue stored."""
     uid = outcome["uid"]
     common = {
         "origin": origin,
@@ -91,6 +111,12 @@ def tests(origin: str, outcome: Outcome) -> list[dict[str, Any]]:
         "environment": _some(comment=outcome.get("device")),
         "misc": _some(device=outcome.get("device"), project=outcome.get("project"), uid=uid),
     }
+    return _suites(origin, uid, outcome, common) + _cases(origin, uid, common, cases or {})
+
+
+def _suites(
+    origin: str, uid: str, outcome: Outcome, common: dict[str, Any]
+) -> list[dict[str, Any]]:
     results = outcome.get("results")
     if not isinstance(results, dict) or not results:
         whole = {
@@ -110,7 +136,9 @@ def tests(origin: str, outcome: Outcome) -> list[dict[str, Any]]:
     ]
 
 
-def submission(origin: str, event: dict[str, Any] | None) -> dict[str, Any]:
+def submission(
+    origin: str, event: dict[str, Any] | None, cases: Mapping[str, str | None] | None = None
+) -> dict[str, Any]:
     """The submission for an event; only the version for an event without a build or a test
     (a plan, an oebuild, `tuxhook notify test`), which checks that KCIDB takes the token."""
     doc: dict[str, Any] = {"version": dict(VERSION)}
@@ -119,5 +147,5 @@ def submission(origin: str, event: dict[str, Any] | None) -> dict[str, Any]:
         doc["checkouts"] = [checkout(origin, outcome)]
         doc["builds"] = [build(origin, outcome)]
     elif outcome.get("kind") == "test":
-        doc["tests"] = tests(origin, outcome)
+        doc["tests"] = tests(origin, outcome, cases)
     return doc

@@ -25,4 +25,4 @@ def signed_headers(sink: WebhookSink, event_id: str, body: str, now: datetime) -
 
 def send_webhook(sink: WebhookSink, event_id: str, event: str) -> str:
     headers = signed_headers(sink, event_id, event, datetime.now(UTC))
-    return post(sink.url, event.encode("utf-8"), headers)
+    return post(sink.url, event.encode("utf-8"), headers, sink.timeout_s)
