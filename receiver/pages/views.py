@@ -11,12 +11,14 @@ import orjson
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
 
+from receiver import regressions
 from receiver.outcomes import READER, filter_fields, find_outcome, page_query
 from receiver.overview import read_overview
-from receiver.pages import present
+from receiver.pages import changes, present
 from receiver.pages.render import render
 from shared.constants import OUTCOMES_PAGE_MAX
 from shared.db.queries import Page, list_outcomes
+from shared.db.regressions import standing_at
 from shared.errors import InvalidParameter
 
 # Seconds after which the home page reloads itself (a meta refresh; no script).
@@ -49,11 +51,22 @@ async def _listed(request: web.Request, title: str, query: dict[str, str]) -> di
     }
 
 
+async def _marks(request: web.Request, uids: list[str]) -> dict[str, list[changes.Change]]:
+    """The regressions and fixes that stand and end at these runs, by run."""
+    found = await request.app[READER].read(lambda c: standing_at(c, uids))
+    return changes.by_run(found)
+
+
 async def _build(request: web.Request, build: dict[str, Any]) -> dict[str, Any]:
     listed = await _listed(
         request, "Tests on this build", {"kind": "test", "build_uid": build["uid"]}
     )
-    return {"listed": listed}
+    runs = [build["uid"], *(test["uid"] for test in listed["outcomes"])]
+    return {"listed": listed, "marks": await _marks(request, runs)}
+
+
+async def _test(request: web.Request, test: dict[str, Any]) -> dict[str, Any]:
+    return {"marks": await _marks(request, [test["uid"]])}
 
 
 async def _plan(request: web.Request, plan: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +83,12 @@ async def _nothing(_: web.Request, __: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-RELATED: dict[str, Related] = {"build": _build, "plan": _plan, "oebuild": _oebuild}
+RELATED: dict[str, Related] = {
+    "build": _build,
+    "test": _test,
+    "plan": _plan,
+    "oebuild": _oebuild,
+}
 
 
 async def outcome_page(request: web.Request) -> web.Response:
@@ -78,7 +96,10 @@ async def outcome_page(request: web.Request) -> web.Response:
     found = await find_outcome(request, kind, uid)
     related = await RELATED.get(kind, _nothing)(request, found)
     shown = {k: v for k, v in found.items() if k != "payload"}
+    marks = related.get("marks", {})
     context = {
+        "marks": marks,
+        "own": changes.by_name(marks, uid),
         "o": found,
         "fields": present.shown_fields(shown),
         "suites": present.suites(found.get("results")),
@@ -102,28 +123,52 @@ async def home(request: web.Request) -> web.Response:
     return render(request, "home.html", context)
 
 
-def _search_context(query: MultiDict[str]) -> dict[str, Any]:
+def _form_query(request: web.Request) -> MultiDict[str]:
+    """A form's query: a field left empty in the form is no filter."""
+    return MultiDict((k, v) for k, v in request.query.items() if v != "")
+
+
+def _list_context(
+    fields: list[tuple[str, tuple[str, ...] | None]], twin: str, query: MultiDict[str]
+) -> dict[str, Any]:
     return {
-        "fields": filter_fields(),
+        "fields": fields,
         "query": query,
-        "json": [api_href("/v1/outcomes", query)],
+        "json": [api_href(twin, query)],
         "page": None,
         "next": None,
         "error": None,
     }
 
 
+def _next_href(path: str, query: MultiDict[str], cursor: str | None) -> str | None:
+    """The same list's next page, by the cursor its JSON twin gave."""
+    if not cursor:
+        return None
+    following = [(k, v) for k, v in query.items() if k != "cursor"]
+    return api_href(path, MultiDict([*following, ("cursor", cursor)]))
+
+
 async def search(request: web.Request) -> web.Response:
-    """GET /v1/outcomes as a form and a table. A field left empty in the form is no filter."""
-    query = MultiDict((k, v) for k, v in request.query.items() if v != "")
-    context = _search_context(query)
+    """GET /v1/outcomes as a form and a table."""
+    query = _form_query(request)
+    context = _list_context(filter_fields(), "/v1/outcomes", query)
     try:
         page = await read_page(request, query)
     except InvalidParameter as e:
         return render(request, "search.html", {**context, "error": e.message}, status=e.status)
-    if page.next_cursor:
-        following = [(k, v) for k, v in query.items() if k != "cursor"]
-        context["next"] = api_href(
-            "/outcomes", MultiDict([*following, ("cursor", page.next_cursor)])
-        )
+    context["next"] = _next_href("/outcomes", query, page.next_cursor)
     return render(request, "search.html", {**context, "page": page})
+
+
+async def regressions_page(request: web.Request) -> web.Response:
+    """GET /v1/regressions as a form and a table: the standing ones unless `superseded` says."""
+    query = _form_query(request)
+    context = _list_context(regressions.filter_fields(), "/v1/regressions", query)
+    try:
+        page = await regressions.read_regressions(request, query)
+    except InvalidParameter as e:
+        return render(request, "regressions.html", {**context, "error": e.message}, e.status)
+    context["next"] = _next_href("/regressions", query, page["next_cursor"])
+    shown = changes.changes(page["regressions"])
+    return render(request, "regressions.html", {**context, "page": shown})

@@ -10,6 +10,7 @@ A transition as the API shows it (README, "Regressions"):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -17,7 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Connection, Row, and_, or_, select
 
 from shared.db.queries import Cursor
-from shared.db.schema import regressions
+from shared.db.schema import compared_runs, regressions
 from shared.timestamps import iso
 
 TYPES = ("regression", "fix")
@@ -98,6 +99,23 @@ def list_regressions(
     last = rows[-1] if more else None
     next_cursor = Cursor(last.detected_at, last.id).encode() if last else None
     return {"regressions": [render(row) for row in rows], "next_cursor": next_cursor}
+
+
+def standing_at(conn: Connection, uids: Sequence[str]) -> list[dict[str, Any]]:
+    """The transitions that stand and end at these runs (a build's page: the build and the tests
+    on it), as the API shows them, oldest first. Found through each run's row of compared_runs:
+    its environment's key leads to the (env_key, test, after_uid) index."""
+    if not uids:
+        return []
+    r = compared_runs.c
+    ends_here = and_(r.kind == _g.kind, r.uid == _g.after_uid, r.env_key == _g.env_key)
+    query = (
+        select(regressions)
+        .join(compared_runs, ends_here)
+        .where(r.kind.in_(("build", "test")), r.uid.in_(uids), _g.superseded_at.is_(None))
+        .order_by(_g.id)
+    )
+    return [render(row) for row in conn.execute(query)]
 
 
 Event = Literal["regression", "fix", "superseded"]
