@@ -147,3 +147,17 @@ async def test_home_lists_the_latest_regressions(receiver: Receiver, turned: Tur
     assert twin["regressions"] == listed["regressions"] and len(listed["regressions"]) == 2
     status, later = await get_json(receiver, "/v1/overview?since=2999-01-01T00:00:00Z")
     assert (status, later["regressions"]) == (200, [])
+
+
+async def test_a_build_page_marks_its_own_result_that_turned(
+    receiver: Receiver, keys: KeyPair, settings: Settings, redis_client: Redis
+) -> None:
+    earlier, later = Earlier().documents()[0], Scenario()
+    earlier["status"].update(build_status="fail", result="fail")
+    for doc in (earlier, later.documents()[1]):
+        await post_document(receiver, keys, doc)
+    drain(settings, redis_client)
+    page = await get_page(receiver, f"/outcomes/build/{later.build}")
+    own = re.search(r'<p class="own-change">.*?</p>', page, re.DOTALL)
+    assert own is not None and FIX in own[0]
+    assert f'href="/outcomes/build/{earlier["status"]["uid"]}"' in own[0]
