@@ -15,6 +15,7 @@ from shared.settings import Settings
 from tests.conftest import Receiver
 from tests.pages.test_pages import hrefs
 from tests.support.api import get_json, post_document
+from tests.support.cli import run_cli
 from tests.support.keys import KeyPair
 from tests.support.pages import get_page
 from tests.support.scenario import PROJECT, Earlier, Scenario
@@ -161,3 +162,14 @@ async def test_a_build_page_marks_its_own_result_that_turned(
     own = re.search(r'<p class="own-change">.*?</p>', page, re.DOTALL)
     assert own is not None and FIX in own[0]
     assert f'href="/outcomes/build/{earlier["status"]["uid"]}"' in own[0]
+
+
+async def test_show_marks_a_tests_suites_that_turned(
+    receiver: Receiver, turned: Turned, settings_env: dict[str, str]
+) -> None:
+    result = run_cli(settings_env, "show", "test", turned.later.failed)
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines() if line]
+    assert ["SUITE", "RESULT", "CHANGE"] in lines
+    assert ["boot", "pass", "fix", "(was", "fail", "at", "v6.6-rc6)"] in lines
+    assert ["ltp-syscalls", "fail", "regression", "(was", "pass", "at", "v6.6-rc6)"] in lines
