@@ -13,10 +13,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench.page_runs import Runs
 from shared.db.schema import outcomes, test_results
 from shared.identity import body_digest
 from shared.jobs import Delivery
-from bench.page_runs import Runs
 from tests.support.builders import callback, encode
 from tests.support.database import engine_for
 from worker.outcome import update_from_job
