@@ -8,8 +8,8 @@ they hold (the build and test pages open ones whose results turned, which they m
 page, in rounds: N times, the page and then the API calls it renders (its JSON twins), or the
 other way round, one request at a time, so that whatever else slows the machine slows both
 alike. A round's page time is the median of its requests; its API time, the median of the
-twins' summed times (what a client that wants the same needs). The ratio reported is the median of the rounds'
-page / API ratios (target <= 1.5).
+twins' summed times (what a client that wants the same needs). The ratio reported is the
+median of the rounds' page / API ratios (target <= 1.5).
 """
 
 from __future__ import annotations
