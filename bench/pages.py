@@ -51,7 +51,10 @@ def pairs(s: Stored) -> dict[str, tuple[str, list[str]]]:
         ),
         "test": (f"/outcomes/test/{s.test}", [f"/v1/outcomes/test/{s.test}"]),
         "oebuild": (f"/outcomes/oebuild/{s.oebuild}", [f"/v1/outcomes/oebuild/{s.oebuild}"]),
-        "plan": (f"/outcomes/plan/{s.plan}", [f"/v1/outcomes/plan/{s.plan}"]),
+        "plan": (
+            f"/outcomes/plan/{s.plan}",
+            [f"/v1/outcomes/plan/{s.plan}", f"/v1/outcomes?plan={s.plan}&limit=500"],
+        ),
         "search": ("/outcomes", ["/v1/outcomes"]),
         "search, filtered": (f"/outcomes?{failed}", [f"/v1/outcomes?{failed}"]),
         "regressions": ("/regressions", ["/v1/regressions"]),

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from receiver.pages.present import Verdict, outcome_href, verdict_of
+from markupsafe import Markup
+
+from receiver.pages.present import outcome_href, verdict_of
 
 SYMBOLS = {"regression": "▼", "fix": "▲"}
 # The environment's fields a line names, in this order (kconfig, often a list of URLs, is left
@@ -22,32 +25,48 @@ _SHORT_SHA = 12
 @dataclass(frozen=True)
 class Mark:
     """What a transition is, as written beside a result: symbol, word, and the class that
-    colours it."""
+    colours it; `html`, the three as the pages write them, escaped."""
 
-    type: str
-    superseded: bool = False
+    symbol: str
+    text: str
+    css: str
+    html: Markup
 
-    @property
-    def symbol(self) -> str:
-        return SYMBOLS.get(self.type, "·")
 
-    @property
-    def text(self) -> str:
-        return f"{self.type} (superseded)" if self.superseded else self.type
+def _badge(cls: str, symbol: str, text: str) -> Markup:
+    return Markup(
+        '<span class="{}"><span class="sym" aria-hidden="true">{}</span> {}</span>'
+    ).format(cls, symbol, text)
 
-    @property
-    def css(self) -> str:
-        kind = self.type if self.type in SYMBOLS else "other"
-        return f"c-{kind}" + (" superseded" if self.superseded else "")
+
+def mark_of(type_: str, superseded: bool = False) -> Mark:
+    kind = type_ if type_ in SYMBOLS else "other"
+    symbol = SYMBOLS.get(type_, "·")
+    text = f"{type_} (superseded)" if superseded else type_
+    css = f"c-{kind}" + (" superseded" if superseded else "")
+    return Mark(symbol, text, css, _badge(f"c {css}", symbol, text))
+
+
+@cache
+def _result_badge(result: str | None) -> Markup:
+    """A result as any verdict is written (macros.html's badge), escaped; made once per value:
+    compared runs hold pass or fail."""
+    v = verdict_of(result)
+    return _badge(f"v {v.css}", v.symbol, v.text)
+
+
+# The marks of the two types, standing or superseded, made once: a page of 50 rows would
+# otherwise make 50.
+_MARKS = {(t, s): mark_of(t, s) for t in SYMBOLS for s in (False, True)}
 
 
 @dataclass(frozen=True)
 class Side:
-    """One end of a transition: the run, its result, its commit."""
+    """One end of a transition: the run, its result (as a badge), its commit."""
 
     uid: str
     href: str
-    verdict: Verdict
+    badge: Markup
     commit: str
 
 
@@ -80,7 +99,9 @@ def _commit(side: Mapping[str, Any]) -> str:
 
 def _side(kind: str, side: Mapping[str, Any]) -> Side:
     uid = str(side.get("uid") or "")
-    return Side(uid, outcome_href(kind, uid), verdict_of(side.get("result")), _commit(side))
+    result = side.get("result")
+    badge = _result_badge(result if isinstance(result, str) else None)
+    return Side(uid, outcome_href(kind, uid), badge, _commit(side))
 
 
 def _where(environment: Mapping[str, Any]) -> str:
@@ -91,9 +112,11 @@ def change(transition: Mapping[str, Any]) -> Change:
     kind = str(transition.get("kind"))
     environment = transition.get("environment") or {}
     superseded = transition.get("superseded_at")
+    type_ = str(transition.get("type"))
+    mark = _MARKS.get((type_, superseded is not None)) or mark_of(type_, superseded is not None)
     return Change(
         id=int(transition["id"]),
-        mark=Mark(str(transition.get("type")), superseded is not None),
+        mark=mark,
         kind=kind,
         test=str(transition.get("test")),
         project=str(environment.get("project") or ""),

@@ -10,16 +10,17 @@ from urllib.parse import urlencode
 import orjson
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
+from sqlalchemy import Connection
 
 from receiver import regressions
-from receiver.outcomes import READER, filter_fields, find_outcome, page_query
+from receiver.outcomes import READER, filter_fields, page_query
 from receiver.overview import read_overview
 from receiver.pages import changes, present
 from receiver.pages.render import render
-from shared.constants import OUTCOMES_PAGE_MAX
-from shared.db.queries import Page, list_outcomes
+from shared.constants import KINDS, OUTCOMES_PAGE_MAX
+from shared.db.queries import Page, get_outcome, list_outcomes
 from shared.db.regressions import standing_at
-from shared.errors import InvalidParameter
+from shared.errors import InvalidParameter, NotFound
 
 # Seconds after which the home page reloads itself (a meta refresh; no script).
 HOME_REFRESH_S = 60
@@ -37,13 +38,24 @@ async def read_page(request: web.Request, query: MultiMapping[str]) -> Page:
     return await request.app[READER].read(lambda c: list_outcomes(c, filters, limit, cursor))
 
 
-async def _listed(request: web.Request, title: str, query: dict[str, str]) -> dict[str, Any]:
-    """A list of related outcomes, as GET /v1/outcomes gives it (its first OUTCOMES_PAGE_MAX)."""
+async def _listed(
+    request: web.Request, title: str, query: dict[str, str], marked: bool = False
+) -> dict[str, Any]:
+    """A list of related outcomes, as GET /v1/outcomes gives it (its first OUTCOMES_PAGE_MAX);
+    `marked`: with the regressions and fixes that end at each, read in the same transaction."""
     query = {**query, "limit": str(OUTCOMES_PAGE_MAX)}
-    page = await read_page(request, MultiDict(query))
+    filters, limit, cursor = page_query(MultiDict(query))
+
+    def read(conn: Connection) -> tuple[Page, list[dict[str, Any]]]:
+        page = list_outcomes(conn, filters, limit, cursor)
+        uids = [o["uid"] for o in page.outcomes] if marked else []
+        return page, standing_at(conn, uids)
+
+    page, turned = await request.app[READER].read(read)
     return {
         "title": title,
         "outcomes": page.outcomes,
+        "marks": changes.by_run(turned),
         "json": api_href("/v1/outcomes", query),
         "more": api_href("/outcomes", {**query, "cursor": page.next_cursor})
         if page.next_cursor
@@ -51,22 +63,10 @@ async def _listed(request: web.Request, title: str, query: dict[str, str]) -> di
     }
 
 
-async def _marks(request: web.Request, uids: list[str]) -> dict[str, list[changes.Change]]:
-    """The regressions and fixes that stand and end at these runs, by run."""
-    found = await request.app[READER].read(lambda c: standing_at(c, uids))
-    return changes.by_run(found)
-
-
 async def _build(request: web.Request, build: dict[str, Any]) -> dict[str, Any]:
-    listed = await _listed(
-        request, "Tests on this build", {"kind": "test", "build_uid": build["uid"]}
-    )
-    runs = [build["uid"], *(test["uid"] for test in listed["outcomes"])]
-    return {"listed": listed, "marks": await _marks(request, runs)}
-
-
-async def _test(request: web.Request, test: dict[str, Any]) -> dict[str, Any]:
-    return {"marks": await _marks(request, [test["uid"]])}
+    query = {"kind": "test", "build_uid": build["uid"]}
+    listed = await _listed(request, "Tests on this build", query, marked=True)
+    return {"listed": listed}
 
 
 async def _plan(request: web.Request, plan: dict[str, Any]) -> dict[str, Any]:
@@ -83,23 +83,32 @@ async def _nothing(_: web.Request, __: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-RELATED: dict[str, Related] = {
-    "build": _build,
-    "test": _test,
-    "plan": _plan,
-    "oebuild": _oebuild,
-}
+RELATED: dict[str, Related] = {"build": _build, "plan": _plan, "oebuild": _oebuild}
+
+
+async def _outcome(
+    request: web.Request, kind: str, uid: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """What GET /v1/outcomes/{kind}/{uid} answers, and the regressions and fixes that end at
+    it, in one transaction; NotFound when there is no such outcome."""
+    found: dict[str, Any] | None = None
+    turned: list[dict[str, Any]] = []
+    if kind in KINDS:
+        found, turned = await request.app[READER].read(
+            lambda c: (get_outcome(c, kind, uid), standing_at(c, [uid]))
+        )
+    if found is None:
+        raise NotFound(f"no {kind} outcome with uid {uid[:64]!r}")
+    return found, turned
 
 
 async def outcome_page(request: web.Request) -> web.Response:
     kind, uid = request.match_info["kind"], request.match_info["uid"]
-    found = await find_outcome(request, kind, uid)
+    found, turned = await _outcome(request, kind, uid)
     related = await RELATED.get(kind, _nothing)(request, found)
     shown = {k: v for k, v in found.items() if k != "payload"}
-    marks = related.get("marks", {})
     context = {
-        "marks": marks,
-        "own": changes.by_name(marks, uid),
+        "own": changes.by_name(changes.by_run(turned), uid),
         "o": found,
         "fields": present.shown_fields(shown),
         "suites": present.suites(found.get("results")),
