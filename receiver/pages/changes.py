@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -47,7 +47,7 @@ def mark_of(type_: str, superseded: bool = False) -> Mark:
     return Mark(symbol, text, css, _badge(f"c {css}", symbol, text))
 
 
-@cache
+@lru_cache(maxsize=64)
 def _result_badge(result: str | None) -> Markup:
     """A result as any verdict is written (macros.html's badge), escaped; made once per value:
     compared runs hold pass or fail."""
