@@ -22,6 +22,8 @@ from shared.db.queries import Page, get_outcome, list_outcomes
 from shared.db.regressions import standing_at
 from shared.errors import InvalidParameter, NotFound
 
+# The kinds whose runs are compared (worker/compare.py): the others' pages mark nothing.
+COMPARED_KINDS = frozenset({"build", "test"})
 # Seconds after which the home page reloads itself (a meta refresh; no script).
 HOME_REFRESH_S = 60
 
@@ -93,9 +95,10 @@ async def _outcome(
     it, in one transaction; NotFound when there is no such outcome."""
     found: dict[str, Any] | None = None
     turned: list[dict[str, Any]] = []
+    compared = [uid] if kind in COMPARED_KINDS else []  # an oebuild or a plan has no results
     if kind in KINDS:
         found, turned = await request.app[READER].read(
-            lambda c: (get_outcome(c, kind, uid), standing_at(c, [uid]))
+            lambda c: (get_outcome(c, kind, uid), standing_at(c, compared))
         )
     if found is None:
         raise NotFound(f"no {kind} outcome with uid {uid[:64]!r}")
