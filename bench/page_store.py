@@ -1,6 +1,7 @@
 """A store of many outcomes for bench.pages: plans of builds and the tests on them, spread over
 projects and days, each row made from a sample callback by the worker's own code (the columns
-it would store, its per-test results) and inserted in bulk."""
+it would store, its per-test results) and inserted in bulk; with the compared runs and the
+regressions and fixes they hold (bench.page_runs)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench.page_runs import Runs
 from shared.db.schema import outcomes, test_results
 from shared.identity import body_digest
 from shared.jobs import Delivery
@@ -65,7 +67,10 @@ def documents(plans: int, seed: int = 17) -> Iterator[dict[str, Any]]:
         for b in range(BUILDS_PER_PLAN):
             build = uid("build", p * BUILDS_PER_PLAN + b)
             arch, toolchain = ARCHES[b % len(ARCHES)]
-            yield callback("build", build, **common, target_arch=arch, toolchain=toolchain)
+            commit = {"git_sha": f"{p:040x}", "git_describe": f"v6.{p // 100}-{p % 100}"}
+            yield callback(
+                "build", build, **common, **commit, target_arch=arch, toolchain=toolchain
+            )
             for t in range(TESTS_PER_BUILD):
                 n = (p * BUILDS_PER_PLAN + b) * TESTS_PER_BUILD + t
                 yield callback(
@@ -97,25 +102,45 @@ def populate(url: str, count: int) -> Stored:
     engine = engine_for(url)
     rows: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
+    runs = Runs()
     try:
         with engine.begin() as conn:
             for i, doc in enumerate(documents(plans)):
-                row, per_test = _row(doc, now - step * (plans * per_plan - i))
+                at = now - step * (plans * per_plan - i)
+                row, per_test = _row(doc, at)
                 rows.append({**EMPTY_ROW, **row, "id": i + 1})
                 results += [
                     {"outcome_id": i + 1, "name": k, "result": v} for k, v in per_test.items()
                 ]
+                runs.add(row, _compared(doc), at)
                 if len(rows) >= BATCH:
                     _flush(conn, rows, results)
+                    runs.flush(conn)
             _flush(conn, rows, results)
+            runs.flush(conn)
     finally:
         engine.dispose()
+    return _stored(plans, per_plan, runs.turned)
+
+
+def _compared(doc: dict[str, Any]) -> dict[str, Any]:
+    """The results a run of `doc` is compared by: a build's status, a test's suites."""
+    status = doc["status"]
+    if doc["kind"] == "build":
+        return {"build": status.get("build_status")}
+    return status.get("results") or {}
+
+
+def _stored(plans: int, per_plan: int, turned: tuple[str, str] | None) -> Stored:
+    """What bench.pages opens: the last plan, and the last build with a test whose result
+    turned (a regression or a fix: its page marks it), and that test."""
     last = plans - 1
     build = (last * BUILDS_PER_PLAN) + BUILDS_PER_PLAN - 1
+    build_uid, test_uid = turned or (uid("build", build), uid("test", build * TESTS_PER_BUILD))
     return Stored(
         count=plans * per_plan,
-        build=uid("build", build),
-        test=uid("test", build * TESTS_PER_BUILD),
+        build=build_uid,
+        test=test_uid,
         oebuild=uid("oe", last),
         plan=uid("plan", last),
         project=f"bench/project-{last % PROJECTS:02d}",

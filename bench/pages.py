@@ -3,12 +3,13 @@
     python -m bench.pages [--outcomes N] [--rounds R] [--requests N] [--postgres SERVER_URL]
 
 One `tuxhook receiver` process (reads open, on loopback) over a store that bench.page_store
-fills with plans of builds and tests in 20 projects over 30 days. For each page, in rounds: N
-times, the page and then the API calls it renders (its JSON twins), or the other way round,
-one request at a time, so that whatever else slows the machine slows both alike. A round's
-page time is the median of its requests; its API time, the median of the twins' summed times
-(what a client that wants the same needs). The ratio reported is the median of the rounds'
-page / API ratios (target <= 1.5).
+fills with plans of builds and tests in 20 projects over 30 days, and the regressions and fixes
+they hold (the build and test pages open ones whose results turned, which they mark). For each
+page, in rounds: N times, the page and then the API calls it renders (its JSON twins), or the
+other way round, one request at a time, so that whatever else slows the machine slows both
+alike. A round's page time is the median of its requests; its API time, the median of the
+twins' summed times (what a client that wants the same needs). The ratio reported is the
+median of the rounds' page / API ratios (target <= 1.5).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ TARGET = 1.5  # a page may take this many times the API calls behind it
 def pairs(s: Stored) -> dict[str, tuple[str, list[str]]]:
     """Each page and the API calls it renders."""
     failed = f"project={s.project}&kind=test&result=fail"
+    regressed = f"project={s.project}&type=regression&device=qemu-arm64"
     return {
         "home": ("/", ["/v1/overview"]),
         "build": (
@@ -49,9 +51,14 @@ def pairs(s: Stored) -> dict[str, tuple[str, list[str]]]:
         ),
         "test": (f"/outcomes/test/{s.test}", [f"/v1/outcomes/test/{s.test}"]),
         "oebuild": (f"/outcomes/oebuild/{s.oebuild}", [f"/v1/outcomes/oebuild/{s.oebuild}"]),
-        "plan": (f"/outcomes/plan/{s.plan}", [f"/v1/outcomes/plan/{s.plan}"]),
+        "plan": (
+            f"/outcomes/plan/{s.plan}",
+            [f"/v1/outcomes/plan/{s.plan}", f"/v1/outcomes?plan={s.plan}&limit=500"],
+        ),
         "search": ("/outcomes", ["/v1/outcomes"]),
         "search, filtered": (f"/outcomes?{failed}", [f"/v1/outcomes?{failed}"]),
+        "regressions": ("/regressions", ["/v1/regressions"]),
+        "regressions, filt.": (f"/regressions?{regressed}", [f"/v1/regressions?{regressed}"]),
     }
 
 

@@ -1,5 +1,5 @@
-"""GET /v1/overview: the projects updated lately, with their latest builds and plans; the home
-page's JSON twin (shared/db/overview.py)."""
+"""GET /v1/overview: the projects updated lately, with their latest builds and plans, and the
+latest regressions and fixes; the home page's JSON twin (shared/db/overview.py)."""
 
 from __future__ import annotations
 

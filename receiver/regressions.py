@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from multidict import MultiMapping
 
@@ -22,6 +24,14 @@ def _choice(query: MultiMapping[str], name: str) -> str | None:
     return value
 
 
+def filter_fields() -> list[tuple[str, tuple[str, ...] | None]]:
+    """The filters GET /v1/regressions takes, each with its choices (None: any text), in the
+    order the regressions page's form offers them; `superseded`'s default, false, is no choice."""
+    order = ("project", "type", "kind", "test", "device", "target_arch", "toolchain", "since")
+    shown = [(name, _CHOICES.get(name)) for name in order]
+    return [*shown, ("superseded", tuple(c for c in SUPERSEDED if c != "false"))]
+
+
 def parse_filters(query: MultiMapping[str]) -> RegressionFilters:
     unknown = sorted(set(query) - PARAMETERS)
     if unknown:
@@ -35,13 +45,20 @@ def parse_filters(query: MultiMapping[str]) -> RegressionFilters:
     )
 
 
-async def list_handler(request: web.Request) -> web.Response:
-    filters = parse_filters(request.query)
-    limit = _limit(_single(request.query, "limit"))
-    raw_cursor = _single(request.query, "cursor")
+async def read_regressions(request: web.Request, query: MultiMapping[str]) -> dict[str, Any]:
+    """What GET /v1/regressions answers to `query` (the regressions page renders it)."""
+    filters = parse_filters(query)
+    limit = _limit(_single(query, "limit"))
+    raw_cursor = _single(query, "cursor")
     cursor = Cursor.decode(raw_cursor) if raw_cursor else None
-    page = await request.app[READER].read(lambda c: list_regressions(c, filters, limit, cursor))
-    return web.json_response(page)
+    page: dict[str, Any] = await request.app[READER].read(
+        lambda c: list_regressions(c, filters, limit, cursor)
+    )
+    return page
+
+
+async def list_handler(request: web.Request) -> web.Response:
+    return web.json_response(await read_regressions(request, request.query))
 
 
 def setup_regressions(app: web.Application) -> None:

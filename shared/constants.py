@@ -112,11 +112,13 @@ OUTCOMES_PAGE_MAX: Final = 500
 
 # The home page and GET /v1/overview: projects updated within OVERVIEW_WINDOW_S seconds (unless
 # `since` says otherwise), the most recently updated first, at most OVERVIEW_PROJECTS of them,
-# each with its latest OVERVIEW_BUILDS builds and OVERVIEW_PLANS plans.
+# each with its latest OVERVIEW_BUILDS builds and OVERVIEW_PLANS plans; and the latest
+# OVERVIEW_REGRESSIONS regressions and fixes detected in that window.
 OVERVIEW_WINDOW_S: Final = 7 * 86400
 OVERVIEW_PROJECTS: Final = 20
 OVERVIEW_BUILDS: Final = 5
 OVERVIEW_PLANS: Final = 3
+OVERVIEW_REGRESSIONS: Final = 10
 
 # The issuer of the Travis CI addon's tokens: the one allowed when the users file names none.
 DEFAULT_ISSUER: Final = "travis-ci.org"

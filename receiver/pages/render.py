@@ -10,7 +10,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from receiver.pages import present
+from receiver.pages import changes, present
 
 # Nothing from another host, no script, no inline style: a value that slipped past escaping
 # could still run nothing. Forms post only here; no page may be framed.
@@ -27,8 +27,8 @@ PAGE_HEADERS = {
 }
 STYLESHEET = files("receiver.pages").joinpath("static/style.css").read_bytes()
 STYLESHEET_PATH = "/static/style.css"
-# The header's links, to every list page (a regressions page joins them here).
-NAV = (("home", "/"), ("search", "/outcomes"))
+# The header's links, to every list page.
+NAV = (("home", "/"), ("search", "/outcomes"), ("regressions", "/regressions"))
 
 
 def when(value: Any) -> str:
@@ -60,6 +60,7 @@ def setup_templates(app: web.Application) -> None:
         parts=present.parts,
         rows=present.rows,
         row=present.row,
+        changes=changes.changes,
         stylesheet=STYLESHEET_PATH,
         nav=NAV,
     )

@@ -25,6 +25,7 @@ from shared.db.engine import create_engine
 from shared.db.migrate import check_current, unavailable
 from shared.db.overview import verdict_of
 from shared.db.queries import Cursor, Filters, get_outcome, list_outcomes
+from shared.db.regressions import standing_at
 from shared.errors import NotFound, UsageError
 from shared.settings import Settings
 from shared.timestamps import parse_time
@@ -108,13 +109,25 @@ def render_outcomes(found: Sequence[Mapping[str, Any]]) -> str:
     return table([list(COLUMNS), *(_row(o) for o in found)]) if found else "no outcome"
 
 
-def render_outcome(outcome: Mapping[str, Any]) -> str:
-    """Every field but the payload, then a test's results, one per line."""
+def _turned(transition: Mapping[str, Any]) -> str:
+    """A regression or fix as a cell: what it is, and the run before it."""
+    before = transition["before"]
+    commit = before.get("git_describe") or before.get("git_sha") or before["uid"]
+    return f"{transition['type']} (was {before['result']} at {commit})"
+
+
+def render_outcome(outcome: Mapping[str, Any], turned: Sequence[Mapping[str, Any]] = ()) -> str:
+    """Every field but the payload, then a test's results, one per line, each with the
+    regression or fix that ends at it (`turned`: those of this run, as the API shows them)."""
     fields = [[name, text(value)] for name, value in outcome.items() if name != "payload"]
     lines = [table([["FIELD", "VALUE"], *fields])]
+    changes = {t["test"]: _turned(t) for t in turned}
     results = outcome.get("results")
     if isinstance(results, dict) and results:
-        lines += ["", table([["SUITE", "RESULT"], *([k, text(v)] for k, v in results.items())])]
+        rows = ([k, text(v), changes.get(k, "")] for k, v in results.items())
+        lines += ["", table([["SUITE", "RESULT", "CHANGE"], *rows])]
+    if outcome.get("kind") == "build" and "build" in changes:
+        lines += ["", f"build_status: {changes['build']}"]
     return "\n".join(lines)
 
 
@@ -134,7 +147,8 @@ def show_command(args: argparse.Namespace, settings: Settings) -> int:
     """One outcome, as GET /v1/outcomes/{kind}/{uid} gives it."""
     with store(settings) as conn:
         found = get_outcome(conn, args.kind, args.uid)
+        turned = standing_at(conn, [args.uid]) if found and not args.json else []
     if found is None:
         raise NotFound(f"no {args.kind} outcome with uid {args.uid[:64]!r}")
-    print(json.dumps(found, indent=2) if args.json else render_outcome(found))
+    print(json.dumps(found, indent=2) if args.json else render_outcome(found, turned))
     return 0

@@ -23,8 +23,14 @@ from sqlalchemy import (
     union_all,
 )
 
-from shared.constants import OVERVIEW_BUILDS, OVERVIEW_PLANS, OVERVIEW_PROJECTS
+from shared.constants import (
+    OVERVIEW_BUILDS,
+    OVERVIEW_PLANS,
+    OVERVIEW_PROJECTS,
+    OVERVIEW_REGRESSIONS,
+)
 from shared.db.queries import render
+from shared.db.regressions import RegressionFilters, list_regressions
 from shared.db.schema import outcomes
 from shared.timestamps import as_utc, iso
 
@@ -38,6 +44,7 @@ class Sizes:
     projects: int = OVERVIEW_PROJECTS
     builds: int = OVERVIEW_BUILDS
     plans: int = OVERVIEW_PLANS
+    regressions: int = OVERVIEW_REGRESSIONS
 
 
 def not_final() -> ColumnElement[bool]:
@@ -141,7 +148,8 @@ def latest(
 
 
 def overview(conn: Connection, since: datetime, sizes: Sizes = Sizes()) -> dict[str, Any]:
-    """The projects updated at or after `since`, each with its latest builds and plans."""
+    """The projects updated at or after `since`, each with its latest builds and plans; and the
+    latest regressions and fixes detected since, that stand, as GET /v1/regressions gives them."""
     active = active_projects(conn, since, sizes.projects)
     found = latest(conn, [name for name, _ in active], since, sizes)
     projects = [
@@ -157,4 +165,9 @@ def overview(conn: Connection, since: datetime, sizes: Sizes = Sizes()) -> dict[
     counts = tests_by_verdict(conn, [build["uid"] for build in builds])
     for build in builds:
         build["test_counts"] = counts[build["uid"]]
-    return {"since": iso(since), "projects": projects}
+    latest_changes = list_regressions(conn, RegressionFilters(since=since), sizes.regressions)
+    return {
+        "since": iso(since),
+        "projects": projects,
+        "regressions": latest_changes["regressions"],
+    }

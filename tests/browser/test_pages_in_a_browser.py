@@ -1,8 +1,8 @@
 """The pages in a real browser (headless chromium), against a `tuxhook receiver` process whose
 store a `tuxhook worker` process filled from signed callbacks: each page opens, the links lead
-from home to a build to a test, the search form submits, a phone reads the pages without
-scrolling sideways, and a visit without credentials is refused. Each page is saved as a
-screenshot under screenshots/."""
+from home to a build to a test, the search form submits, a regression is seen marked, a phone
+reads the pages without scrolling sideways, and a visit without credentials is refused. Each
+page is saved as a screenshot under screenshots/."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from tests.support.builders import encode, signed_headers
 from tests.support.keys import KeyPair
 from tests.support.processes import Process, run_tuxhook, start_receiver
 from tests.support.redis_server import free_port
-from tests.support.scenario import PROJECT, Scenario
+from tests.support.scenario import PROJECT, Earlier, Scenario
 from tests.support.users import read_headers
 
 pytestmark = pytest.mark.slow
@@ -50,13 +50,29 @@ def served(settings_env: dict[str, str], keys: KeyPair, tmp_path: Path) -> Itera
         receiver.stop()
 
 
-@pytest.fixture
-def scenario(served: str, settings_env: dict[str, str], keys: KeyPair) -> Scenario:
-    plan = Scenario()
-    for doc in plan.documents():
+def store(
+    served: str, settings_env: dict[str, str], keys: KeyPair, docs: list[dict[str, object]]
+) -> None:
+    """Post the callbacks, then store them with a `tuxhook worker` process."""
+    for doc in docs:
         post(served, keys, doc)
     worker = run_tuxhook(settings_env, "worker", "--burst")
     assert worker.returncode == 0, worker.stdout + worker.stderr
+
+
+@pytest.fixture
+def scenario(served: str, settings_env: dict[str, str], keys: KeyPair) -> Scenario:
+    plan = Scenario()
+    store(served, settings_env, keys, plan.documents())
+    return plan
+
+
+@pytest.fixture
+def turned(served: str, settings_env: dict[str, str], keys: KeyPair) -> Scenario:
+    """The scenario after a run of its environment on the commit before: its failed test's
+    ltp-syscalls passed there (a regression), its boot failed (a fix)."""
+    plan = Scenario()
+    store(served, settings_env, keys, Earlier().documents() + plan.documents())
     return plan
 
 
@@ -144,8 +160,51 @@ def test_a_reader_walks_the_pages(browser: WebDriver, served: str, scenario: Sce
     on_a_phone(browser, served, scenario)
 
 
+def marks(element: WebElement) -> list[str]:
+    """The regressions and fixes marked in an element, as a reader sees them: symbol and word."""
+    return [m.text for m in element.find_elements(By.CSS_SELECTOR, ".c")]
+
+
+def test_a_reader_sees_a_regression_marked(
+    browser: WebDriver, served: str, turned: Scenario
+) -> None:
+    browser.get(served + "/")
+    latest = browser.find_element(By.CSS_SELECTOR, "section.latest-changes")
+    assert sorted(marks(latest)) == ["▲ fix", "▼ regression"]
+    screenshot(browser, "home-regressions")
+    follow(browser, f"/outcomes/build/{turned.build}")
+    failed = browser.find_element(
+        By.XPATH, f'//table[@class="outcomes"]//tr[.//a[@href="/outcomes/test/{turned.failed}"]]'
+    )
+    assert "▼ regression ltp-syscalls" in failed.text and "▲ fix boot" in failed.text
+    screenshot(browser, "build-regression")
+    follow(browser, f"/outcomes/test/{turned.failed}")
+    results = browser.find_element(By.CSS_SELECTOR, "table.results").text
+    assert "ltp-syscalls ✗ fail ▼ regression was ✓ pass v6.6-rc6" in results
+    screenshot(browser, "test-regression")
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.LINK_TEXT, "regressions").click()  # the header's link
+    arrived(browser, old, "/regressions")
+    assert heading(browser) == "Regressions and fixes"
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.changes tbody tr")
+    assert sorted(marks(rows[0]) + marks(rows[1])) == ["▲ fix", "▼ regression"]
+    screenshot(browser, "regressions")
+    Select(browser.find_element(By.NAME, "type")).select_by_visible_text("regression")
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    arrived(browser, old, "type=regression")
+    (row,) = browser.find_elements(By.CSS_SELECTOR, "table.changes tbody tr")
+    assert marks(row) == ["▼ regression"] and "ltp-syscalls" in row.text
+    browser.set_window_size(*PHONE)
+    browser.get(served + "/regressions")
+    width = browser.execute_script("return window.innerWidth")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+    screenshot(browser, "phone-regressions")
+
+
 def test_a_visit_without_credentials_is_refused(served: str, scenario: Scenario) -> None:
     with chromium() as anonymous:
-        anonymous.get(served + "/")
-        assert statuses(anonymous)[served + "/"] == 401
-        assert PROJECT not in anonymous.page_source
+        for path in ("/", "/regressions"):
+            anonymous.get(served + path)
+            assert statuses(anonymous)[served + path] == 401
+            assert PROJECT not in anonymous.page_source

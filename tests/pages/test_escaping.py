@@ -4,6 +4,7 @@ links render as inert text on every page that shows them."""
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -11,7 +12,7 @@ from redis import Redis
 
 from shared.settings import Settings
 from tests.conftest import Receiver
-from tests.support.api import post_document
+from tests.support.api import get_json, post_document
 from tests.support.builders import callback, new_uid
 from tests.support.keys import KeyPair
 from tests.support.pages import get_page
@@ -53,35 +54,50 @@ def assert_inert(page: str) -> None:
     assert "&lt;script&gt;" in page and SCRIPT not in page
 
 
+def hostile_build(uid: str, **status: str) -> dict[str, Any]:
+    return callback(
+        "build",
+        uid,
+        project=HOSTILE_PROJECT,
+        build_name=QUOTES,
+        download_url="javascript:alert(1)//",
+        kconfig=[SCRIPT, f"https://example.org/{QUOTES}"],
+        toolchain="' autofocus onfocus='alert(1)",
+        **status,
+    )
+
+
+def hostile_test(uid: str, build: str, results: dict[str, str], **status: str) -> dict[str, Any]:
+    return callback(
+        "test",
+        uid,
+        project=HOSTILE_PROJECT,
+        device=f"</td>{SCRIPT}",
+        waiting_for=f"BUILD#{build}",
+        results=results,
+        tests=[SCRIPT],
+        **status,
+    )
+
+
 @pytest.fixture
 async def hostile(
     receiver: Receiver, keys: KeyPair, settings: Settings, redis_client: Redis
 ) -> dict[str, str]:
-    build, test = new_uid(), new_uid()
+    """A build and a test written to break out, after a run of their environment on the commit
+    before, which their suite named `<script>` turns from pass to fail: a regression."""
+    build, test, earlier = new_uid(), new_uid(), new_uid()
     docs = [
-        callback(
-            "build",
-            build,
-            project=HOSTILE_PROJECT,
-            build_name=QUOTES,
-            git_describe=SCRIPT,
-            download_url="javascript:alert(1)//",
-            kconfig=[SCRIPT, f"https://example.org/{QUOTES}"],
-            toolchain="' autofocus onfocus='alert(1)",
-        ),
-        callback(
-            "test",
-            test,
-            project=HOSTILE_PROJECT,
-            device=f"</td>{SCRIPT}",
-            waiting_for=f"BUILD#{build}",
-            results={SCRIPT: "fail", QUOTES: SCRIPT},
-            tests=[SCRIPT],
-        ),
+        hostile_build(earlier, git_sha="1" * 40, finished_time="2023-11-01T09:21:55"),
+        hostile_test(new_uid(), earlier, {SCRIPT: "pass"}, finished_time="2023-11-01T09:24:58"),
+        hostile_build(build, git_describe=SCRIPT),
+        hostile_test(test, build, {SCRIPT: "fail", QUOTES: SCRIPT}),
     ]
     for doc in docs:
         await post_document(receiver, keys, doc)
     drain(settings, redis_client)
+    status, found = await get_json(receiver, "/v1/regressions")
+    assert status == 200 and [t["test"] for t in found["regressions"]] == [SCRIPT]
     return {"build": build, "test": test}
 
 
@@ -93,14 +109,19 @@ async def test_a_payload_with_script_in_its_fields_renders_inert(
         f"/outcomes/build/{hostile['build']}",
         f"/outcomes/test/{hostile['test']}",
         f"/outcomes?project={quote(HOSTILE_PROJECT)}",
+        f"/regressions?project={quote(HOSTILE_PROJECT)}",
+        f"/regressions?superseded=any&test={quote(SCRIPT)}",
     ]
     for path in paths:
         page = await get_page(receiver, path)
         assert_inert(page)
+        if not path.startswith("/outcomes?"):  # every page but search shows the regression
+            assert "c-regression" in page, path
 
 
-async def test_a_search_echoes_what_it_was_given_inert(receiver: Receiver) -> None:
+@pytest.mark.parametrize("path", ["/outcomes", "/regressions"])
+async def test_a_search_echoes_what_it_was_given_inert(receiver: Receiver, path: str) -> None:
     query = f"project={quote(HOSTILE_PROJECT)}&since={quote(SCRIPT)}"
-    page = await get_page(receiver, f"/outcomes?{query}", status=400)
+    page = await get_page(receiver, f"{path}?{query}", status=400)
     assert "since must be an ISO 8601 time" in page
     assert_inert(page)

@@ -140,7 +140,9 @@ async def test_an_absent_outcome_is_a_json_404(
     assert (status, body["error"]) == (404, "not_found")
 
 
-@pytest.mark.parametrize("path", ["/", "/outcomes", "/outcomes/build/x", "/v1/overview"])
+@pytest.mark.parametrize(
+    "path", ["/", "/outcomes", "/outcomes/build/x", "/v1/overview", "/regressions"]
+)
 async def test_pages_are_closed_to_anonymous_readers(receiver: Receiver, path: str) -> None:
     async with receiver.http.get(receiver.at(path)) as resp:
         body: dict[str, Any] = await resp.json()

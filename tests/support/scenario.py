@@ -8,6 +8,8 @@ from typing import Any
 from tests.support.builders import callback, new_uid
 
 PROJECT = "pages/demo"
+# The commit before the demo build's (shared/demo/build.json).
+EARLIER_SHA = "1" * 40
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,28 @@ class Scenario:
                 results={"boot": "pass"},
             ),
         ]
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """The scenario's environment on the commit before, a day earlier: a build, and a test of
+    the failed test's device whose suites turn the other way: its ltp-syscalls passed (the
+    scenario's fails: a regression), its boot failed (the scenario's passes: a fix)."""
+
+    build: str = field(default_factory=new_uid)
+    test: str = field(default_factory=new_uid)
+
+    def documents(self) -> list[dict[str, Any]]:
+        return [
+            callback(
+                "build", self.build, project=PROJECT, git_sha=EARLIER_SHA,
+                git_describe="v6.6-rc6", finished_time="2023-11-01T09:21:55.104212",
+                waited_by=[f"TEST#{self.test}"],
+            ),
+            callback(
+                "test", self.test, project=PROJECT, waiting_for=f"BUILD#{self.build}",
+                device="qemu-x86_64", result="fail",
+                results={"boot": "fail", "ltp-syscalls": "pass"}, tests=["boot", "ltp-syscalls"],
+                finished_time="2023-11-01T09:24:58.104212",
+            ),
+        ]  # fmt: skip
