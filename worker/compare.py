@@ -1,5 +1,11 @@
 """Regressions and fixes, compared in the transaction that stores the run, whatever the order.
 
+`compare` runs in the transaction that stores a delivery of a finished build or test
+(worker/store.py), that gives tests their build link (PostgreSQL, worker/store.py), or that
+stores a test's fetched cases (worker/case_store.py), and is given the digest of what it
+stores: the transitions it records or supersedes are marked with it (shared/db/regressions.py's
+transitions_of reads them back).
+
 Each comparable run (worker/runs.py) has a row in `compared_runs`. For each of its results
 (a name: a build's `build`, a test's suite), a run's **previous** run is the latest run of the
 same environment before it, by the payload's own times (then uid), on another commit, that has
@@ -34,7 +40,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Engine,
     Row,
     bindparam,
     delete,
@@ -88,12 +93,6 @@ def compare(conn: Connection, kind: str, uid: str, digest: str, now: datetime) -
         _store_run(conn, old.get(run_uid), run, run_uid, work)
     for env_key, names in work.targets.items():
         _reconcile(conn, env_key, names, work)
-
-
-def compare_alone(engine: Engine, kind: str, uid: str, digest: str, now: datetime) -> None:
-    """`compare` in a transaction of its own (PostgreSQL: after the delivery's statement)."""
-    with engine.begin() as conn:
-        compare(conn, kind, uid, digest, now)
 
 
 def _stored(conn: Connection, uids: list[str]) -> dict[str, Stored]:

@@ -115,7 +115,7 @@ def fetch_cases(test: dict[str, Any]) -> str:
             if isinstance(e, AccessRefused):
                 raise
             return "unavailable"
-        store_cases(engine, ref.outcome_id, cases)
+        store_cases(engine, ref, cases)
         ms = round((time.perf_counter() - started) * 1000, 3)
         log.info("cases_stored", cases=len(cases), duration_ms=ms)
         return "stored"
