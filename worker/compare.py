@@ -39,8 +39,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
+    Integer,
     Row,
+    Select,
+    String,
     bindparam,
     delete,
     func,
@@ -64,30 +68,38 @@ _PAGES = (4, 16, 64, 256)
 
 # A run of compared_runs, as read back.
 Stored = Row[Any]
+# A run as this comparison stored it, or as it read it back.
+Known = Run | Stored
 
 
 @dataclass
 class _Work:
-    """The transitions to recompute: env_key -> name -> the uids of the runs they end at."""
+    """The transitions to recompute: env_key -> name -> the uids of the runs they end at; and
+    the runs as they are now, stored or read since (None: no longer a run)."""
 
     digest: str
     now: datetime
     targets: dict[str, dict[str, set[str]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(set))
     )
+    current: dict[str, Known | None] = field(default_factory=dict)
 
 
 def compare(conn: Connection, kind: str, uid: str, digest: str, now: datetime) -> None:
     """After a delivery of a build or test was stored: record what it changed."""
-    _lock(conn, {f"build:{b}" for b in [_build_of(conn, kind, uid)] if b is not None})
+    postgresql = conn.dialect.name == "postgresql"
+    if postgresql:
+        _lock_build(conn, kind, uid)
     found = runs_to_compare(conn, kind, uid)
-    if not found:
-        return
     uids = [u for _, u in found]
     old = _stored(conn, uids)
-    envs = {r.env_key for r in old.values()} | {r.env_key for r in found.values() if r}
-    _lock(conn, {f"env:{key}" for key in envs})
-    old = _stored(conn, uids) if conn.dialect.name == "postgresql" else old
+    if not old and not any(found.values()):
+        return  # nothing was a run, nor is: the common case of a test with no build yet
+    if postgresql:
+        envs = {r.env_key for r in old.values()} | {r.env_key for r in found.values() if r}
+        for key in sorted(envs):
+            conn.execute(_LOCK, {"key": f"env:{key}"})
+        old = _stored(conn, uids)
     work = _Work(digest, now)
     for (_, run_uid), run in found.items():
         _store_run(conn, old.get(run_uid), run, run_uid, work)
@@ -95,25 +107,32 @@ def compare(conn: Connection, kind: str, uid: str, digest: str, now: datetime) -
         _reconcile(conn, env_key, names, work)
 
 
+_STORED = select(compared_runs).where(_r.uid.in_(bindparam("uids", expanding=True)))
+
+
 def _stored(conn: Connection, uids: list[str]) -> dict[str, Stored]:
-    rows = conn.execute(select(compared_runs).where(_r.uid.in_(uids))).all()
+    rows = conn.execute(_STORED, {"uids": uids}).all() if uids else []
     return {row.uid: row for row in rows}
 
 
-def _build_of(conn: Connection, kind: str, uid: str) -> str | None:
-    """The build whose storing and this delivery's must not miss each other."""
-    if conn.dialect.name != "postgresql" or kind == "build":
-        return uid
-    query = select(_o.build_uid).where(_o.kind == "test", _o.uid == uid)
-    build: str | None = conn.execute(query).scalar_one_or_none()
-    return build
+def _advisory_lock(key: ColumnElement[str]) -> Select[Any]:
+    """PostgreSQL: a lock held to the commit, named by text."""
+    return select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0)))
 
 
-def _lock(conn: Connection, keys: set[str]) -> None:
-    if conn.dialect.name != "postgresql":
-        return
-    for key in sorted(keys):
-        conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+_LOCK = _advisory_lock(bindparam("key", type_=String))
+# A test's build: the build whose storing and this delivery's must not miss each other. None
+# for a test with no build link yet, which has no run to miss.
+_LOCK_TESTS_BUILD = _advisory_lock(literal("build:") + _o.build_uid).where(
+    _o.kind == "test", _o.uid == bindparam("uid"), _o.build_uid.is_not(None)
+)
+
+
+def _lock_build(conn: Connection, kind: str, uid: str) -> None:
+    if kind == "build":
+        conn.execute(_LOCK, {"key": f"build:{uid}"})
+    else:
+        conn.execute(_LOCK_TESTS_BUILD, {"uid": uid})
 
 
 def _same(old: Stored | None, run: Run | None) -> bool:
@@ -130,12 +149,16 @@ def _store_run(
 ) -> None:
     if _same(old, run):
         return
+    work.current[uid] = run
     if old is not None:
-        conn.execute(delete(compared_runs).where(_r.uid == uid))
+        conn.execute(_DELETE_RUN, {"uid": uid})
         _affected(conn, old.env_key, old.run_time, uid, set(old.results), work)
     if run is not None:
         conn.execute(compared_runs.insert(), run.row())
         _affected(conn, run.env_key, run.run_time, uid, set(run.results), work)
+
+
+_DELETE_RUN = delete(compared_runs).where(_r.uid == bindparam("uid"))
 
 
 def _affected(
@@ -148,6 +171,8 @@ def _affected(
         work.targets[env_key][name].add(uid)
         for run in _block_after(after, name):
             work.targets[env_key][name].add(run.uid)
+            # As read now; a run this comparison stores later replaces it (_store_run).
+            work.current.setdefault(run.uid, run)
 
 
 def _block_after(after: _Walk, name: str) -> Iterator[Stored]:
@@ -202,27 +227,35 @@ class _Walk:
         if self.done:
             return False
         at, uid = (self.seen[-1].run_time, self.seen[-1].uid) if self.seen else self.start
-        # A row value, which both databases read as a range of the index.
-        place, start = (
-            tuple_(_r.run_time, _r.uid),
-            tuple_(literal(at, _r.run_time.type), literal(uid)),
-        )
-        if self.forward:
-            beyond, order = place > start, (_r.run_time.asc(), _r.uid.asc())
-        else:
-            beyond, order = place < start, (_r.run_time.desc(), _r.uid.desc())
-        query = select(compared_runs).where(_r.env_key == self.env_key, beyond)
-        if self.other_than is not None:
-            query = query.where(or_(_r.git_sha.is_(None), _r.git_sha != self.other_than))
         size = _PAGES[min(self.pages, len(_PAGES) - 1)]
-        page = self.conn.execute(query.order_by(*order).limit(size)).all()
+        query = _WALKS[(self.forward, self.other_than is not None)]
+        params = {"env_key": self.env_key, "at": at, "uid": uid, "sha": self.other_than}
+        page = self.conn.execute(query, {**params, "size": size}).all()
         self.pages += 1
         self.seen.extend(page)
         self.done = len(page) < size
         return bool(page)
 
 
-def _previous(conn: Connection, run: Stored, name: str, walks: dict[str, _Walk]) -> Stored | None:
+def _walk(forward: bool, other_commit: bool) -> Select[Any]:
+    # A row value, which both databases read as a range of the index.
+    place = tuple_(_r.run_time, _r.uid)
+    start = tuple_(bindparam("at", type_=_r.run_time.type), bindparam("uid", type_=String))
+    if forward:
+        beyond, order = place > start, (_r.run_time.asc(), _r.uid.asc())
+    else:
+        beyond, order = place < start, (_r.run_time.desc(), _r.uid.desc())
+    query = select(compared_runs).where(_r.env_key == bindparam("env_key"), beyond)
+    if other_commit:
+        query = query.where(or_(_r.git_sha.is_(None), _r.git_sha != bindparam("sha")))
+    return query.order_by(*order).limit(bindparam("size", type_=Integer))
+
+
+# (forward, leaving out a commit's runs) -> the query of a page.
+_WALKS = {(f, o): _walk(f, o) for f in (True, False) for o in (True, False)}
+
+
+def _previous(conn: Connection, run: Known, name: str, walks: dict[str, _Walk]) -> Stored | None:
     if run.uid not in walks:
         walks[run.uid] = _Walk(
             conn, run.env_key, run.run_time, run.uid, forward=False, other_than=run.git_sha
@@ -247,16 +280,15 @@ def _reconcile(conn: Connection, env_key: str, names: dict[str, set[str]], work:
     for row in conn.execute(_ACTIVE, {"env_key": env_key, "uids": uids}):
         active[(row.test, row.after_uid)].append(row)
     walks: dict[str, _Walk] = {}
-    current = _stored(conn, uids)
     for name in sorted(names):
         for uid in sorted(names[name]):
-            run = current.get(uid)
+            run = work.current.get(uid)
             wanted = _transition(conn, run, name, walks) if run is not None else None
             _settle(conn, active.get((name, uid), []), wanted, work)
 
 
 def _transition(
-    conn: Connection, run: Stored, name: str, walks: dict[str, _Walk]
+    conn: Connection, run: Known, name: str, walks: dict[str, _Walk]
 ) -> dict[str, Any] | None:
     result = run.results.get(name)
     previous = _previous(conn, run, name, walks) if result is not None else None
@@ -274,7 +306,7 @@ def _transition(
     }
 
 
-def _side(side: str, run: Stored, name: str) -> dict[str, Any]:
+def _side(side: str, run: Known, name: str) -> dict[str, Any]:
     return {
         f"{side}_uid": run.uid,
         f"{side}_result": run.results[name],
@@ -285,6 +317,13 @@ def _side(side: str, run: Stored, name: str) -> dict[str, Any]:
 
 
 _KEPT = ("type", "before_uid", "before_result", "after_result", "before_git_sha", "after_git_sha")
+
+
+_SUPERSEDE = (
+    update(regressions)
+    .where(_g.id.in_(bindparam("ids", expanding=True)))
+    .values(superseded_at=bindparam("superseded_at"), superseded_by=bindparam("superseded_by"))
+)
 
 
 def _settle(
@@ -298,7 +337,7 @@ def _settle(
     stale = [row.id for row in active if row.id not in holds[:1]]
     if stale:
         superseded = {"superseded_at": work.now, "superseded_by": work.digest}
-        conn.execute(update(regressions).where(_g.id.in_(stale)).values(superseded))
+        conn.execute(_SUPERSEDE, {**superseded, "ids": stale})
     if wanted is not None and not holds:
         conn.execute(
             regressions.insert(),
