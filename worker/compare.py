@@ -41,7 +41,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Integer,
     Row,
     Select,
     String,
@@ -49,22 +48,18 @@ from sqlalchemy import (
     delete,
     func,
     literal,
-    or_,
     select,
-    tuple_,
     update,
 )
 
 from shared.db.schema import compared_runs, outcomes, regressions
 from shared.timestamps import as_utc
+from worker.run_walk import Walk
 from worker.runs import Run, runs_to_compare
 
 _r, _g, _o = compared_runs.c, regressions.c, outcomes.c
 # Only builds and tests have results to compare; stored finished, they are compared.
 COMPARED_KINDS = frozenset({"build", "test"})
-# Runs read at a time when walking from a run to its neighbours: the first page is small (the
-# run next to it is nearly always the one sought), and each next one larger, up to the last.
-_PAGES = (4, 16, 64, 256)
 
 # A run of compared_runs, as read back.
 Stored = Row[Any]
@@ -166,7 +161,7 @@ def _affected(
 ) -> None:
     """The run's own transitions, and those of the runs whose previous it may be or have been:
     for each name, the runs after its place up to the next change of commit."""
-    after = _Walk(conn, env_key, at, uid, forward=True)
+    after = Walk(conn, env_key, at, uid, forward=True)
     for name in names:
         work.targets[env_key][name].add(uid)
         for run in _block_after(after, name):
@@ -175,7 +170,7 @@ def _affected(
             work.current.setdefault(run.uid, run)
 
 
-def _block_after(after: _Walk, name: str) -> Iterator[Stored]:
+def _block_after(after: Walk, name: str) -> Iterator[Stored]:
     first: Stored | None = None
     for run in after:
         if name not in run.results:
@@ -193,71 +188,9 @@ def _same_commit(a: Any, b: Any) -> bool:
     return a.git_sha is not None and a.git_sha == b.git_sha
 
 
-class _Walk:
-    """The runs of an environment after (or before) a place, read a page at a time."""
-
-    def __init__(
-        self,
-        conn: Connection,
-        env_key: str,
-        at: datetime,
-        uid: str,
-        *,
-        forward: bool,
-        other_than: str | None = None,
-    ) -> None:
-        self.conn, self.env_key, self.forward = conn, env_key, forward
-        # Leave out the runs of this commit in the query: many re-runs of one commit are not
-        # read page after page.
-        self.other_than = other_than
-        self.start = (at, uid)
-        self.seen: list[Stored] = []
-        self.pages = 0
-        self.done = False
-
-    def __iter__(self) -> Iterator[Stored]:
-        i = 0
-        while True:
-            if i == len(self.seen) and not self._more():
-                return
-            yield self.seen[i]
-            i += 1
-
-    def _more(self) -> bool:
-        if self.done:
-            return False
-        at, uid = (self.seen[-1].run_time, self.seen[-1].uid) if self.seen else self.start
-        size = _PAGES[min(self.pages, len(_PAGES) - 1)]
-        query = _WALKS[(self.forward, self.other_than is not None)]
-        params = {"env_key": self.env_key, "at": at, "uid": uid, "sha": self.other_than}
-        page = self.conn.execute(query, {**params, "size": size}).all()
-        self.pages += 1
-        self.seen.extend(page)
-        self.done = len(page) < size
-        return bool(page)
-
-
-def _walk(forward: bool, other_commit: bool) -> Select[Any]:
-    # A row value, which both databases read as a range of the index.
-    place = tuple_(_r.run_time, _r.uid)
-    start = tuple_(bindparam("at", type_=_r.run_time.type), bindparam("uid", type_=String))
-    if forward:
-        beyond, order = place > start, (_r.run_time.asc(), _r.uid.asc())
-    else:
-        beyond, order = place < start, (_r.run_time.desc(), _r.uid.desc())
-    query = select(compared_runs).where(_r.env_key == bindparam("env_key"), beyond)
-    if other_commit:
-        query = query.where(or_(_r.git_sha.is_(None), _r.git_sha != bindparam("sha")))
-    return query.order_by(*order).limit(bindparam("size", type_=Integer))
-
-
-# (forward, leaving out a commit's runs) -> the query of a page.
-_WALKS = {(f, o): _walk(f, o) for f in (True, False) for o in (True, False)}
-
-
-def _previous(conn: Connection, run: Known, name: str, walks: dict[str, _Walk]) -> Stored | None:
+def _previous(conn: Connection, run: Known, name: str, walks: dict[str, Walk]) -> Stored | None:
     if run.uid not in walks:
-        walks[run.uid] = _Walk(
+        walks[run.uid] = Walk(
             conn, run.env_key, run.run_time, run.uid, forward=False, other_than=run.git_sha
         )
     for before in walks[run.uid]:
@@ -279,7 +212,7 @@ def _reconcile(conn: Connection, env_key: str, names: dict[str, set[str]], work:
     active: dict[tuple[str, str], list[Row[Any]]] = defaultdict(list)
     for row in conn.execute(_ACTIVE, {"env_key": env_key, "uids": uids}):
         active[(row.test, row.after_uid)].append(row)
-    walks: dict[str, _Walk] = {}
+    walks: dict[str, Walk] = {}
     for name in sorted(names):
         for uid in sorted(names[name]):
             run = work.current.get(uid)
@@ -288,7 +221,7 @@ def _reconcile(conn: Connection, env_key: str, names: dict[str, set[str]], work:
 
 
 def _transition(
-    conn: Connection, run: Known, name: str, walks: dict[str, _Walk]
+    conn: Connection, run: Known, name: str, walks: dict[str, Walk]
 ) -> dict[str, Any] | None:
     result = run.results.get(name)
     previous = _previous(conn, run, name, walks) if result is not None else None
