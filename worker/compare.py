@@ -102,7 +102,10 @@ def compare(conn: Connection, kind: str, uid: str, digest: str, now: datetime) -
         _reconcile(conn, env_key, names, work)
 
 
-_STORED = select(compared_runs).where(_r.uid.in_(bindparam("uids", expanding=True)))
+# By the primary key (kind, uid): every kind that has runs, so that the key's index is read.
+_STORED = select(compared_runs).where(
+    _r.kind.in_(sorted(COMPARED_KINDS)), _r.uid.in_(bindparam("uids", expanding=True))
+)
 
 
 def _stored(conn: Connection, uids: list[str]) -> dict[str, Stored]:
@@ -146,14 +149,14 @@ def _store_run(
         return
     work.current[uid] = run
     if old is not None:
-        conn.execute(_DELETE_RUN, {"uid": uid})
+        conn.execute(_DELETE_RUN, {"kind": old.kind, "uid": uid})
         _affected(conn, old.env_key, old.run_time, uid, set(old.results), work)
     if run is not None:
         conn.execute(compared_runs.insert(), run.row())
         _affected(conn, run.env_key, run.run_time, uid, set(run.results), work)
 
 
-_DELETE_RUN = delete(compared_runs).where(_r.uid == bindparam("uid"))
+_DELETE_RUN = delete(compared_runs).where(_r.kind == bindparam("kind"), _r.uid == bindparam("uid"))
 
 
 def _affected(
@@ -199,21 +202,30 @@ def _previous(conn: Connection, run: Known, name: str, walks: dict[str, Walk]) -
     return None
 
 
+# The transitions that stand, ending at some runs, for some names: a lookup of the index
+# (env_key, test, after_uid), rather than a read of every transition of the environment.
 _ACTIVE = select(regressions).where(
     _g.env_key == bindparam("env_key"),
+    _g.test.in_(bindparam("names", expanding=True)),
     _g.after_uid.in_(bindparam("uids", expanding=True)),
     _g.superseded_at.is_(None),
 )
+# Names looked up at a time: a test's thousands of cases stay within SQLite's 32,766
+# parameters.
+_NAMES_AT_A_TIME = 1000
 
 
 def _reconcile(conn: Connection, env_key: str, names: dict[str, set[str]], work: _Work) -> None:
     """Make the recorded transitions ending at the targets the ones that hold now."""
     uids = sorted(set().union(*names.values()))
     active: dict[tuple[str, str], list[Row[Any]]] = defaultdict(list)
-    for row in conn.execute(_ACTIVE, {"env_key": env_key, "uids": uids}):
-        active[(row.test, row.after_uid)].append(row)
+    ordered = sorted(names)
+    for i in range(0, len(ordered), _NAMES_AT_A_TIME):
+        batch = {"env_key": env_key, "names": ordered[i : i + _NAMES_AT_A_TIME], "uids": uids}
+        for row in conn.execute(_ACTIVE, batch):
+            active[(row.test, row.after_uid)].append(row)
     walks: dict[str, Walk] = {}
-    for name in sorted(names):
+    for name in ordered:
         for uid in sorted(names[name]):
             run = work.current.get(uid)
             wanted = _transition(conn, run, name, walks) if run is not None else None

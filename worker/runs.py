@@ -20,7 +20,17 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, func, select
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Row,
+    Select,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from shared.db.schema import outcomes, test_cases
@@ -126,7 +136,7 @@ def _with_build(dialect: str) -> Select[Any]:
     pairs = func.json_object_agg if dialect == "postgresql" else func.json_group_object
     cases = (
         select(pairs(_c.name, _c.result))
-        .where(_c.outcome_id == _o.id, _c.result.in_(sorted(COMPARED)))
+        .where(_c.outcome_id == _o.id, or_(*(_c.result == literal(r) for r in sorted(COMPARED))))
         .scalar_subquery()
         .label("cases")
     )
@@ -149,15 +159,21 @@ _CHAINED = (
 )
 
 
+@cache
+def _to_compare(dialect: str, kind: str) -> CompoundSelect[Any]:
+    """The outcome itself (its key), and the tests its storing gave a build (an index of their
+    own): two queries, not one OR, which SQLite answered by reading every test."""
+    itself = _with_build(dialect).where(_o.kind == kind, _o.uid == bindparam("r_uid"))
+    if kind == "build":
+        given = _o.build_uid == bindparam("r_uid")
+    else:
+        # The tests that waited for this one (TEST#uid) got its build link as it was stored.
+        given = (_o.build_uid == _CHAINED) & _o.waiting_for_test.is_not(None)
+    return itself.union_all(_with_build(dialect).where(given, _o.kind == "test"))
+
+
 def runs_to_compare(conn: Connection, kind: str, uid: str) -> dict[tuple[str, str], Run | None]:
     """The outcome a delivery stored, as a run (None: not one), and the tests that its storing
     gave a build: a build's tests, and a test's chain (the tests that waited for it)."""
-    where = (_o.kind == kind) & (_o.uid == uid)
-    if kind == "build":
-        where = where | ((_o.kind == "test") & (_o.build_uid == uid))
-    else:
-        # The tests that waited for this one (TEST#uid) got its build link as it was stored.
-        chained = _o.waiting_for_test.is_not(None) & (_o.build_uid == _CHAINED)
-        where = where | ((_o.kind == "test") & chained)
-    rows = conn.execute(_with_build(conn.dialect.name).where(where), {"r_uid": uid}).all()
+    rows = conn.execute(_to_compare(conn.dialect.name, kind), {"r_uid": uid}).all()
     return {(row.kind, row.uid): _run_of(row) for row in rows}
