@@ -21,7 +21,9 @@ Each piece of the chain is a CTE named for what it does, built from the pieces b
 
 The statement ends with one row, `Report`: whether the delivery was a duplicate, and whether it
 replaced the outcome's content. It runs as a transaction of its own (autocommit: no BEGIN, no
-COMMIT), so a delivery costs one round trip.
+COMMIT), so a delivery costs one round trip; or, when what it stored is to be compared
+(worker/compare.py), in one transaction with the comparison that follows it (`then`). Either
+way a RACED statement is run again on a new snapshot, the comparison with it.
 
 Adding a piece: a function from the `Chain` built so far to a statement (RETURNING what later
 pieces need), added to PIECES under its name and described above. It runs in the same
@@ -351,20 +353,31 @@ def compiled(conn: Connection, kind: str, columns: tuple[str, ...], announces: b
     return sql
 
 
+# What runs after the statement in its transaction, given what the statement did.
+Then = Callable[[Connection, Stored], None]
+
+
 def save(
     engine: Engine,
     values: Mapping[str, Any],
     digest: str,
     per_test: Mapping[str, str | None] | None,
     events: Sequence[Mapping[str, Any]] = (),
+    then: Then | None = None,
 ) -> Stored:
     """Store one delivery, `values` being the outcome's row as it would insert it: one round
-    trip, the statement being a transaction of its own (no BEGIN, no COMMIT)."""
+    trip, the statement being a transaction of its own (no BEGIN, no COMMIT). With `then`, the
+    statement and `then` are one transaction (BEGIN, the statement, `then`'s, COMMIT)."""
     for _ in range(ATTEMPTS):
         try:
-            with engine.connect() as conn:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                return attempt(conn, values, digest, per_test, events)
+            if then is None:
+                with engine.connect() as conn:
+                    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                    return attempt(conn, values, digest, per_test, events)
+            with engine.begin() as conn:
+                done = attempt(conn, values, digest, per_test, events)
+                then(conn, done)
+                return done
         except DataError as e:
             if RACED not in str(e.orig):
                 raise

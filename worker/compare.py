@@ -1,5 +1,11 @@
 """Regressions and fixes, compared in the transaction that stores the run, whatever the order.
 
+`compare` runs in the transaction that stores a delivery of a finished build or test
+(worker/store.py), that gives tests their build link (PostgreSQL, worker/store.py), or that
+stores a test's fetched cases (worker/case_store.py), and is given the digest of what it
+stores: the transitions it records or supersedes are marked with it (shared/db/regressions.py's
+transitions_of reads them back).
+
 Each comparable run (worker/runs.py) has a row in `compared_runs`. For each of its results
 (a name: a build's `build`, a test's suite), a run's **previous** run is the latest run of the
 same environment before it, by the payload's own times (then uid), on another commit, that has
@@ -33,57 +39,63 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
-    Engine,
     Row,
+    Select,
+    String,
     bindparam,
     delete,
     func,
     literal,
-    or_,
     select,
-    tuple_,
     update,
 )
 
 from shared.db.schema import compared_runs, outcomes, regressions
 from shared.timestamps import as_utc
 from worker.notify.transition_events import add_transition_events
+from worker.run_walk import Walk
 from worker.runs import Run, runs_to_compare
 
 _r, _g, _o = compared_runs.c, regressions.c, outcomes.c
 # Only builds and tests have results to compare; stored finished, they are compared.
 COMPARED_KINDS = frozenset({"build", "test"})
-# Runs read at a time when walking from a run to its neighbours: the first page is small (the
-# run next to it is nearly always the one sought), and each next one larger, up to the last.
-_PAGES = (4, 16, 64, 256)
 
 # A run of compared_runs, as read back.
 Stored = Row[Any]
+# A run as this comparison stored it, or as it read it back.
+Known = Run | Stored
 
 
 @dataclass
 class _Work:
-    """The transitions to recompute: env_key -> name -> the uids of the runs they end at."""
+    """The transitions to recompute: env_key -> name -> the uids of the runs they end at; and
+    the runs as they are now, stored or read since (None: no longer a run)."""
 
     digest: str
     now: datetime
     targets: dict[str, dict[str, set[str]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(set))
     )
+    current: dict[str, Known | None] = field(default_factory=dict)
 
 
 def compare(conn: Connection, kind: str, uid: str, digest: str, now: datetime) -> None:
     """After a delivery of a build or test was stored: record what it changed."""
-    _lock(conn, {f"build:{b}" for b in [_build_of(conn, kind, uid)] if b is not None})
+    postgresql = conn.dialect.name == "postgresql"
+    if postgresql:
+        _lock_build(conn, kind, uid)
     found = runs_to_compare(conn, kind, uid)
-    if not found:
-        return
     uids = [u for _, u in found]
     old = _stored(conn, uids)
-    envs = {r.env_key for r in old.values()} | {r.env_key for r in found.values() if r}
-    _lock(conn, {f"env:{key}" for key in envs})
-    old = _stored(conn, uids) if conn.dialect.name == "postgresql" else old
+    if not old and not any(found.values()):
+        return  # nothing was a run, nor is: the common case of a test with no build yet
+    if postgresql:
+        envs = {r.env_key for r in old.values()} | {r.env_key for r in found.values() if r}
+        for key in sorted(envs):
+            conn.execute(_LOCK, {"key": f"env:{key}"})
+        old = _stored(conn, uids)
     work = _Work(digest, now)
     for (_, run_uid), run in found.items():
         _store_run(conn, old.get(run_uid), run, run_uid, work)
@@ -92,31 +104,35 @@ def compare(conn: Connection, kind: str, uid: str, digest: str, now: datetime) -
     add_transition_events(conn, digest, now)
 
 
-def compare_alone(engine: Engine, kind: str, uid: str, digest: str, now: datetime) -> None:
-    """`compare` in a transaction of its own (PostgreSQL: after the delivery's statement)."""
-    with engine.begin() as conn:
-        compare(conn, kind, uid, digest, now)
+# By the primary key (kind, uid): every kind that has runs, so that the key's index is read.
+_STORED = select(compared_runs).where(
+    _r.kind.in_(sorted(COMPARED_KINDS)), _r.uid.in_(bindparam("uids", expanding=True))
+)
 
 
 def _stored(conn: Connection, uids: list[str]) -> dict[str, Stored]:
-    rows = conn.execute(select(compared_runs).where(_r.uid.in_(uids))).all()
+    rows = conn.execute(_STORED, {"uids": uids}).all() if uids else []
     return {row.uid: row for row in rows}
 
 
-def _build_of(conn: Connection, kind: str, uid: str) -> str | None:
-    """The build whose storing and this delivery's must not miss each other."""
-    if conn.dialect.name != "postgresql" or kind == "build":
-        return uid
-    query = select(_o.build_uid).where(_o.kind == "test", _o.uid == uid)
-    build: str | None = conn.execute(query).scalar_one_or_none()
-    return build
+def _advisory_lock(key: ColumnElement[str]) -> Select[Any]:
+    """PostgreSQL: a lock held to the commit, named by text."""
+    return select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0)))
 
 
-def _lock(conn: Connection, keys: set[str]) -> None:
-    if conn.dialect.name != "postgresql":
-        return
-    for key in sorted(keys):
-        conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+_LOCK = _advisory_lock(bindparam("key", type_=String))
+# A test's build: the build whose storing and this delivery's must not miss each other. None
+# for a test with no build link yet, which has no run to miss.
+_LOCK_TESTS_BUILD = _advisory_lock(literal("build:") + _o.build_uid).where(
+    _o.kind == "test", _o.uid == bindparam("uid"), _o.build_uid.is_not(None)
+)
+
+
+def _lock_build(conn: Connection, kind: str, uid: str) -> None:
+    if kind == "build":
+        conn.execute(_LOCK, {"key": f"build:{uid}"})
+    else:
+        conn.execute(_LOCK_TESTS_BUILD, {"uid": uid})
 
 
 def _same(old: Stored | None, run: Run | None) -> bool:
@@ -133,12 +149,16 @@ def _store_run(
 ) -> None:
     if _same(old, run):
         return
+    work.current[uid] = run
     if old is not None:
-        conn.execute(delete(compared_runs).where(_r.uid == uid))
+        conn.execute(_DELETE_RUN, {"kind": old.kind, "uid": uid})
         _affected(conn, old.env_key, old.run_time, uid, set(old.results), work)
     if run is not None:
         conn.execute(compared_runs.insert(), run.row())
         _affected(conn, run.env_key, run.run_time, uid, set(run.results), work)
+
+
+_DELETE_RUN = delete(compared_runs).where(_r.kind == bindparam("kind"), _r.uid == bindparam("uid"))
 
 
 def _affected(
@@ -146,14 +166,16 @@ def _affected(
 ) -> None:
     """The run's own transitions, and those of the runs whose previous it may be or have been:
     for each name, the runs after its place up to the next change of commit."""
-    after = _Walk(conn, env_key, at, uid, forward=True)
+    after = Walk(conn, env_key, at, uid, forward=True)
     for name in names:
         work.targets[env_key][name].add(uid)
         for run in _block_after(after, name):
             work.targets[env_key][name].add(run.uid)
+            # As read now; a run this comparison stores later replaces it (_store_run).
+            work.current.setdefault(run.uid, run)
 
 
-def _block_after(after: _Walk, name: str) -> Iterator[Stored]:
+def _block_after(after: Walk, name: str) -> Iterator[Stored]:
     first: Stored | None = None
     for run in after:
         if name not in run.results:
@@ -171,63 +193,9 @@ def _same_commit(a: Any, b: Any) -> bool:
     return a.git_sha is not None and a.git_sha == b.git_sha
 
 
-class _Walk:
-    """The runs of an environment after (or before) a place, read a page at a time."""
-
-    def __init__(
-        self,
-        conn: Connection,
-        env_key: str,
-        at: datetime,
-        uid: str,
-        *,
-        forward: bool,
-        other_than: str | None = None,
-    ) -> None:
-        self.conn, self.env_key, self.forward = conn, env_key, forward
-        # Leave out the runs of this commit in the query: many re-runs of one commit are not
-        # read page after page.
-        self.other_than = other_than
-        self.start = (at, uid)
-        self.seen: list[Stored] = []
-        self.pages = 0
-        self.done = False
-
-    def __iter__(self) -> Iterator[Stored]:
-        i = 0
-        while True:
-            if i == len(self.seen) and not self._more():
-                return
-            yield self.seen[i]
-            i += 1
-
-    def _more(self) -> bool:
-        if self.done:
-            return False
-        at, uid = (self.seen[-1].run_time, self.seen[-1].uid) if self.seen else self.start
-        # A row value, which both databases read as a range of the index.
-        place, start = (
-            tuple_(_r.run_time, _r.uid),
-            tuple_(literal(at, _r.run_time.type), literal(uid)),
-        )
-        if self.forward:
-            beyond, order = place > start, (_r.run_time.asc(), _r.uid.asc())
-        else:
-            beyond, order = place < start, (_r.run_time.desc(), _r.uid.desc())
-        query = select(compared_runs).where(_r.env_key == self.env_key, beyond)
-        if self.other_than is not None:
-            query = query.where(or_(_r.git_sha.is_(None), _r.git_sha != self.other_than))
-        size = _PAGES[min(self.pages, len(_PAGES) - 1)]
-        page = self.conn.execute(query.order_by(*order).limit(size)).all()
-        self.pages += 1
-        self.seen.extend(page)
-        self.done = len(page) < size
-        return bool(page)
-
-
-def _previous(conn: Connection, run: Stored, name: str, walks: dict[str, _Walk]) -> Stored | None:
+def _previous(conn: Connection, run: Known, name: str, walks: dict[str, Walk]) -> Stored | None:
     if run.uid not in walks:
-        walks[run.uid] = _Walk(
+        walks[run.uid] = Walk(
             conn, run.env_key, run.run_time, run.uid, forward=False, other_than=run.git_sha
         )
     for before in walks[run.uid]:
@@ -236,30 +204,38 @@ def _previous(conn: Connection, run: Stored, name: str, walks: dict[str, _Walk])
     return None
 
 
+# The transitions that stand, ending at some runs, for some names: a lookup of the index
+# (env_key, test, after_uid), rather than a read of every transition of the environment.
 _ACTIVE = select(regressions).where(
     _g.env_key == bindparam("env_key"),
+    _g.test.in_(bindparam("names", expanding=True)),
     _g.after_uid.in_(bindparam("uids", expanding=True)),
     _g.superseded_at.is_(None),
 )
+# Names looked up at a time: a test's thousands of cases stay within SQLite's 32,766
+# parameters.
+_NAMES_AT_A_TIME = 1000
 
 
 def _reconcile(conn: Connection, env_key: str, names: dict[str, set[str]], work: _Work) -> None:
     """Make the recorded transitions ending at the targets the ones that hold now."""
     uids = sorted(set().union(*names.values()))
     active: dict[tuple[str, str], list[Row[Any]]] = defaultdict(list)
-    for row in conn.execute(_ACTIVE, {"env_key": env_key, "uids": uids}):
-        active[(row.test, row.after_uid)].append(row)
-    walks: dict[str, _Walk] = {}
-    current = _stored(conn, uids)
-    for name in sorted(names):
+    ordered = sorted(names)
+    for i in range(0, len(ordered), _NAMES_AT_A_TIME):
+        batch = {"env_key": env_key, "names": ordered[i : i + _NAMES_AT_A_TIME], "uids": uids}
+        for row in conn.execute(_ACTIVE, batch):
+            active[(row.test, row.after_uid)].append(row)
+    walks: dict[str, Walk] = {}
+    for name in ordered:
         for uid in sorted(names[name]):
-            run = current.get(uid)
+            run = work.current.get(uid)
             wanted = _transition(conn, run, name, walks) if run is not None else None
             _settle(conn, active.get((name, uid), []), wanted, work)
 
 
 def _transition(
-    conn: Connection, run: Stored, name: str, walks: dict[str, _Walk]
+    conn: Connection, run: Known, name: str, walks: dict[str, Walk]
 ) -> dict[str, Any] | None:
     result = run.results.get(name)
     previous = _previous(conn, run, name, walks) if result is not None else None
@@ -277,7 +253,7 @@ def _transition(
     }
 
 
-def _side(side: str, run: Stored, name: str) -> dict[str, Any]:
+def _side(side: str, run: Known, name: str) -> dict[str, Any]:
     return {
         f"{side}_uid": run.uid,
         f"{side}_result": run.results[name],
@@ -288,6 +264,13 @@ def _side(side: str, run: Stored, name: str) -> dict[str, Any]:
 
 
 _KEPT = ("type", "before_uid", "before_result", "after_result", "before_git_sha", "after_git_sha")
+
+
+_SUPERSEDE = (
+    update(regressions)
+    .where(_g.id.in_(bindparam("ids", expanding=True)))
+    .values(superseded_at=bindparam("superseded_at"), superseded_by=bindparam("superseded_by"))
+)
 
 
 def _settle(
@@ -301,7 +284,7 @@ def _settle(
     stale = [row.id for row in active if row.id not in holds[:1]]
     if stale:
         superseded = {"superseded_at": work.now, "superseded_by": work.digest}
-        conn.execute(update(regressions).where(_g.id.in_(stale)).values(superseded))
+        conn.execute(_SUPERSEDE, {**superseded, "ids": stale})
     if wanted is not None and not holds:
         conn.execute(
             regressions.insert(),

@@ -35,6 +35,7 @@ from shared.settings import Settings
 from worker.case_store import find_test, record_failure, store_cases
 from worker.context import CONTEXT
 from worker.notify.handoff import hand_off_after_commit
+from worker.notify.transition_events import take_pending
 from worker.outcome import Update
 from worker.tuxsuite_api import (
     AccessRefused,
@@ -116,8 +117,8 @@ def fetch_cases(test: dict[str, Any]) -> str:
             if isinstance(e, AccessRefused):
                 raise
             return "unavailable"
-        events = store_cases(engine, uid, ref.outcome_id, cases, CONTEXT.notify().kcidb_sinks())
-        hand_off_after_commit(job, events)
+        events = store_cases(engine, ref, cases, CONTEXT.notify().kcidb_sinks())
+        hand_off_after_commit(job, events + take_pending())
         ms = round((time.perf_counter() - started) * 1000, 3)
         log.info("cases_stored", cases=len(cases), duration_ms=ms)
         return "stored"

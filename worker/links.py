@@ -93,13 +93,13 @@ def linked(kind: str, columns: dict[str, Any]) -> bool:
     return kind == "test" and any(columns.get(name) for name in LINK_COLUMNS)
 
 
-def resolve(conn: Connection, uid: str) -> None:
-    """Fill the links of test `uid` and of the tests below it in its chain."""
-    conn.execute(RESOLVE, {"l_uid": uid})
+def resolve(conn: Connection, uid: str) -> int:
+    """Fill the links of test `uid` and of the tests below it in its chain: how many it gave."""
+    return conn.execute(RESOLVE, {"l_uid": uid}).rowcount
 
 
-def resolve_alone(engine: Engine, uid: str) -> None:
+def resolve_alone(engine: Engine, uid: str) -> int:
     """`resolve` as a statement of its own, after the delivery's commit (PostgreSQL): one round
     trip, no BEGIN, no COMMIT, as worker/chain.py's statement."""
     with engine.connect() as conn:
-        resolve(conn.execution_options(isolation_level="AUTOCOMMIT"), uid)
+        return resolve(conn.execution_options(isolation_level="AUTOCOMMIT"), uid)

@@ -5,6 +5,9 @@ project and device, and its build's target_arch, toolchain and kconfig (through 
 and its commit is its build's. A test with no build link (no waiting_for, or an oebuild) is
 compared within its project and device by time alone: each of its runs counts as a commit of
 its own. A test that names a build not stored yet is not a run until the build arrives.
+
+A test's results are its suites (the payload's `results`) and, once the enrich queue fetched
+them, its cases, named `suite/test` (test_cases): both are compared alike, each by its name.
 """
 
 from __future__ import annotations
@@ -14,12 +17,23 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Row,
+    Select,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
-from shared.db.schema import outcomes
+from shared.db.schema import outcomes, test_cases
 
 # The results that are compared; error, canceled, unknown and skip are neither side of one.
 COMPARED = frozenset({"pass", "fail"})
@@ -28,7 +42,7 @@ _NOT_RUN = frozenset({"error", "canceled"})
 # The name a build's build_status is compared under.
 BUILD_TEST = "build"
 
-_o = outcomes.c
+_o, _c = outcomes.c, test_cases.c
 _build = aliased(outcomes)
 
 
@@ -77,10 +91,17 @@ def _test_results(payload: str) -> dict[str, str]:
     return {str(k): v for k, v in sent.items() if isinstance(v, str) and v in COMPARED}
 
 
+def _case_results(cases: str | dict[str, str] | None) -> dict[str, str]:
+    """The compared cases of a test, as the query's aggregate gave them (SQLite: JSON text;
+    PostgreSQL: decoded, or NULL for none)."""
+    found: dict[str, str] = json.loads(cases) if isinstance(cases, str) else cases or {}
+    return found
+
+
 def _test_run(row: Row[Any], build: dict[str, Any] | None) -> Run | None:
     if not row.final or row.state_time is None or row.result in _NOT_RUN:
         return None
-    results = _test_results(row.payload)
+    results = _test_results(row.payload) | _case_results(row.cases)
     environment: dict[str, Any] = {"project": row.project, "device": row.device}
     if row.build_uid is None and row.waiting_for_test is None:
         environment["linked"] = False
@@ -107,9 +128,22 @@ _TEST_FIELDS = (
     _o.build_uid, _o.waiting_for_test, _o.build_status, _o.target_arch, _o.toolchain,
     _o.kconfig, _o.git_sha, _o.git_describe,
 )  # fmt: skip
-_WITH_BUILD = select(*_TEST_FIELDS, *(c.label(f"b_{c.name}") for c in _BUILD_FIELDS)).outerjoin(
-    _build, (_build.c.kind == "build") & (_build.c.uid == _o.build_uid)
-)
+
+
+@cache
+def _with_build(dialect: str) -> Select[Any]:
+    """Outcomes with their build's fields and their compared cases as one JSON object."""
+    pairs = func.json_object_agg if dialect == "postgresql" else func.json_group_object
+    cases = (
+        select(pairs(_c.name, _c.result))
+        .where(_c.outcome_id == _o.id, or_(*(_c.result == literal(r) for r in sorted(COMPARED))))
+        .scalar_subquery()
+        .label("cases")
+    )
+    build = (c.label(f"b_{c.name}") for c in _BUILD_FIELDS)
+    return select(*_TEST_FIELDS, cases, *build).outerjoin(
+        _build, (_build.c.kind == "build") & (_build.c.uid == _o.build_uid)
+    )
 
 
 def _run_of(row: Any) -> Run | None:
@@ -125,15 +159,21 @@ _CHAINED = (
 )
 
 
+@cache
+def _to_compare(dialect: str, kind: str) -> CompoundSelect[Any]:
+    """The outcome itself (its key), and the tests its storing gave a build (an index of their
+    own): two queries, not one OR, which SQLite answered by reading every test."""
+    itself = _with_build(dialect).where(_o.kind == kind, _o.uid == bindparam("r_uid"))
+    if kind == "build":
+        given = _o.build_uid == bindparam("r_uid")
+    else:
+        # The tests that waited for this one (TEST#uid) got its build link as it was stored.
+        given = (_o.build_uid == _CHAINED) & _o.waiting_for_test.is_not(None)
+    return itself.union_all(_with_build(dialect).where(given, _o.kind == "test"))
+
+
 def runs_to_compare(conn: Connection, kind: str, uid: str) -> dict[tuple[str, str], Run | None]:
     """The outcome a delivery stored, as a run (None: not one), and the tests that its storing
     gave a build: a build's tests, and a test's chain (the tests that waited for it)."""
-    where = (_o.kind == kind) & (_o.uid == uid)
-    if kind == "build":
-        where = where | ((_o.kind == "test") & (_o.build_uid == uid))
-    else:
-        # The tests that waited for this one (TEST#uid) got its build link as it was stored.
-        chained = _o.waiting_for_test.is_not(None) & (_o.build_uid == _CHAINED)
-        where = where | ((_o.kind == "test") & chained)
-    rows = conn.execute(_WITH_BUILD.where(where), {"r_uid": uid}).all()
+    rows = conn.execute(_to_compare(conn.dialect.name, kind), {"r_uid": uid}).all()
     return {(row.kind, row.uid): _run_of(row) for row in rows}

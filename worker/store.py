@@ -13,9 +13,11 @@ the worker's own process, where a round trip costs little, and has no data-modif
 runs the same steps as statements of their own, in a transaction that holds the database's
 write lock from its start (BEGIN IMMEDIATE). Both write the same row, from `upsert_values`.
 
-A finished build or test is then compared with its environment's runs (worker/compare.py): on
-SQLite in the delivery's transaction; on PostgreSQL in a transaction of its own right after
-the delivery's statement and its links, run again when the job is (a duplicate then).
+A finished build or test is then compared with its environment's runs (worker/compare.py), in
+the delivery's transaction on both: on PostgreSQL, BEGIN, the delivery's statement, the
+comparison, COMMIT. A test's links are resolved after that commit on PostgreSQL (they must see
+what other workers committed meanwhile: worker/links.py), and the tests they gave a build to
+are compared in the resolving transaction.
 
 Statements are built once and given their values when executed: building a 40-column INSERT
 for every job cost more than running it.
@@ -32,7 +34,7 @@ from sqlalchemy.dialects import sqlite
 
 from shared.db.schema import deliveries, outcomes, test_results
 from worker import chain, links
-from worker.compare import COMPARED_KINDS, compare, compare_alone
+from worker.compare import COMPARED_KINDS, compare
 from worker.forward import earliest, upsert
 from worker.notify.outbox import add_events, outbox_rows
 from worker.outcome import Stored, Update
@@ -78,13 +80,10 @@ def save(engine: Engine, change: Update) -> Stored:
     values = upsert_values(change, now)
     if engine.dialect.name == "postgresql":
         events = outbox_rows(change.events, now)
-        done = chain.save(engine, values, change.digest, change.results, events)
+        then = comparing(change, now)
+        done = chain.save(engine, values, change.digest, change.results, events, then)
         if links.linked(change.kind, change.columns):
-            links.resolve_alone(engine, change.uid)
-        # After the links, as they are; a duplicate too: the job run again after a worker died
-        # between the two transactions (worker/compare.py).
-        if done != "stale" and _compared(change):
-            compare_alone(engine, change.kind, change.uid, change.digest, now)
+            _resolve_links(engine, change, now, done)
         return done
     with engine.begin() as conn:
         if not _record_delivery(conn, change, now):
@@ -106,6 +105,34 @@ def save(engine: Engine, change: Update) -> Stored:
 def _compared(change: Update) -> bool:
     """A build or test stored finished may be a run to compare (worker/compare.py)."""
     return change.kind in COMPARED_KINDS and change.columns.get("state") == "finished"
+
+
+def comparing(change: Update, now: datetime) -> chain.Then | None:
+    """PostgreSQL: the comparison of an applied delivery, in its statement's transaction."""
+    if not _compared(change):
+        return None
+
+    def then(conn: Connection, done: Stored) -> None:
+        if done == "applied":
+            compare(conn, change.kind, change.uid, change.digest, now)
+
+    return then
+
+
+def _resolve_links(engine: Engine, change: Update, now: datetime, done: Stored) -> None:
+    """PostgreSQL: a test's links, after its delivery's commit (worker/links.py), then the
+    comparison of the tests they gave a build to. A delivery that was stored already (a job run
+    again after its worker died between the two) resolves and compares in one transaction,
+    whatever the links gave; a new one, the common case, resolves in one round trip and
+    compares only when they gave some."""
+    if done == "applied":
+        if links.resolve_alone(engine, change.uid):
+            with engine.begin() as conn:
+                compare(conn, change.kind, change.uid, change.digest, now)
+        return
+    with engine.begin() as conn:
+        links.resolve(conn, change.uid)
+        compare(conn, change.kind, change.uid, change.digest, now)
 
 
 def _resolved(conn: Connection, change: Update, stored: Stored) -> Stored:

@@ -22,7 +22,7 @@ from tests.support.series import (
 )
 from worker import chain
 from worker.outcome import update_from_job
-from worker.store import upsert_values
+from worker.store import comparing, upsert_values
 
 
 def ltp_series(*results: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -95,23 +95,67 @@ def test_a_test_is_compared_when_its_build_arrives(engine: sa.Engine) -> None:
         assert [e for e, _ in transitions_of(conn, digest)] == ["regression"]
 
 
+def chained_series() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """Two commits' builds, each with a sanity test and a test that waited for it (TEST#),
+    whose kselftest breaks: the callbacks but the last chained test, the last, and its before."""
+    builds = [build(c, "arm64", "gcc-13") for c in range(2)]
+    sanity = [a_test(b, c, 5, {"boot": "pass"}) for c, b in enumerate(builds)]
+    chained = [a_test(None, c, 15, {"kselftest": r}) for c, r in enumerate(("pass", "fail"))]
+    for test, parent in zip(chained, sanity, strict=True):
+        test["status"]["waiting_for"] = f"TEST#{uid(parent)}"
+    return [*builds, *sanity, chained[0]], chained[1], chained[0]
+
+
 @pytest.mark.postgres
-def test_a_job_run_again_after_dying_before_its_comparison_compares(
+def test_a_job_run_again_after_dying_before_its_links_compares_what_they_gave(
     postgres_database: str,
 ) -> None:
-    """On PostgreSQL the comparison is a transaction after the delivery's statement: a worker
-    that died between the two left the run uncompared, and the job's retry (a duplicate)
-    compares it."""
+    """On PostgreSQL a test's links are resolved after its delivery's commit (which held its
+    comparison), and the tests they gave a build to are compared with them: a worker that died
+    between the two left a TEST# test without a build, so uncompared; the job's retry (a
+    duplicate) resolves and compares it."""
+    truncate(postgres_database)
+    engine = engine_for(postgres_database)
+    try:
+        stored, last, before = chained_series()
+        for doc in stored:
+            store_doc(engine, doc)
+        change = update_from_job("test", delivery_of(last).to_job())
+        now = change.received_at
+        values = upsert_values(change, now)
+        then = comparing(change, now)
+        assert chain.save(engine, values, change.digest, change.results, then=then) == "applied"
+        assert standing(engine) == set()  # the worker died here
+        assert store_doc(engine, last)[1] == "duplicate"
+        assert standing(engine) == {("regression", "kselftest", uid(before), uid(last))}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_job_that_dies_inside_its_transaction_leaves_nothing_and_its_retry_compares(
+    postgres_database: str,
+) -> None:
+    """On PostgreSQL the delivery's statement and its comparison are one transaction: a
+    worker that dies between them stores neither, and the job's retry stores both."""
     truncate(postgres_database)
     engine = engine_for(postgres_database)
     try:
         builds, runs = ltp_series("pass", "fail")
         for doc in (*builds, runs[0]):
             store_doc(engine, doc)
+        before = snapshot(postgres_database)
         change = update_from_job("test", delivery_of(runs[1]).to_job())
-        chain.save(engine, upsert_values(change, change.received_at), change.digest, change.results)
-        assert standing(engine) == set()  # the worker died here
-        assert store_doc(engine, runs[1])[1] == "duplicate"
+
+        def dies(conn: sa.Connection, done: str) -> None:
+            assert done == "applied"
+            raise KeyboardInterrupt  # as a worker killed mid-job: nothing caught it
+
+        values = upsert_values(change, change.received_at)
+        with pytest.raises(KeyboardInterrupt):
+            chain.save(engine, values, change.digest, change.results, then=dies)
+        assert snapshot(postgres_database) == before
+        assert store_doc(engine, runs[1])[1] == "applied"
         assert standing(engine) == {("regression", "ltp-smoke", uid(runs[0]), uid(runs[1]))}
     finally:
         engine.dispose()
