@@ -15,8 +15,9 @@ from tests.support.api import post_document
 from tests.support.keys import KeyPair
 from tests.support.notify_files import apprise_sink, rule, webhook_sink, write_notify_file
 from tests.support.outbox import outbox_rows
-from tests.support.series import build, uid
+from tests.support.series import a_test, build, uid
 from tests.support.sinks import JsonEndpoint, WebhookReceiver
+from tests.support.tuxsuite_api import cases_document, results, tuxsuite_api
 from tests.support.workers import drain
 
 TRANSITIONS = ["regression", "fix", "superseded"]
@@ -103,3 +104,37 @@ async def test_a_regression_a_fix_and_a_superseded_one_are_each_delivered_once(
         "tuxhook: build regression: lkft/mainline",
         "tuxhook: build regression: lkft/mainline",
     ]
+
+
+async def test_a_case_that_regressed_is_announced_when_its_cases_are_fetched(
+    store_env: dict[str, str],
+    keys: KeyPair,
+    redis_client: Redis,
+    hook: WebhookReceiver,
+    tmp_path: Path,
+) -> None:
+    """Per-case results come from the enrich queue, after the test's outcome was compared: the
+    regression their comparison records is announced by the fetch's job, once."""
+    path = write_notify_file(
+        tmp_path, webhook_sink("hook", hook.url("/hook")), rule(TRANSITIONS, ["hook"], ["lkft/*"])
+    )
+    suites = {"ltp-smoke": "pass"}  # the suite passes both times: only a case turns
+    b0, b1 = build(0, "arm64", "gcc-13"), build(1, "arm64", "gcc-13")
+    t0, t1 = a_test(b0, 0, 30, suites), a_test(b1, 1, 30, suites)
+    with tuxsuite_api() as api:
+        for test, result in ((t0, "pass"), (t1, "fail")):
+            cases = cases_document({"1_ltp-smoke": {"chdir01": result}})
+            api.answer(uid(test), results(cases), project="lkft/mainline")
+        env = {
+            **store_env,
+            "TUXHOOK_NOTIFY_FILE": str(path),
+            "TUXHOOK_TUXSUITE_API_URL": api.url,
+            "TUXHOOK_TUXSUITE_TOKEN": "tuxsuite-token",
+        }
+        settings = Settings.from_env(env)
+        await store_in_turn(settings, keys, redis_client, b0, t0, b1, t1)
+        assert api.fetches(uid(t1), project="lkft/mainline") == 1
+    [delivery] = hook.received
+    assert seen(hook) == [("regression", "regression", uid(t0), uid(t1))]
+    assert delivery.event["regression"]["test"] == "ltp-smoke/chdir01"
+    assert delivery.event["regression"]["kind"] == "test"
