@@ -117,6 +117,7 @@ def fetch_cases(test: dict[str, Any]) -> str:
             if isinstance(e, AccessRefused):
                 raise
             return "unavailable"
+        take_pending()  # none from an earlier job whose transaction did not commit
         events = store_cases(engine, ref, cases, CONTEXT.notify().kcidb_sinks())
         hand_off_after_commit(job, events + take_pending())
         ms = round((time.perf_counter() - started) * 1000, 3)
