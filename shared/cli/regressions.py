@@ -8,57 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
-
-from shared.cli.queues import parse_duration
+from shared.cli.outcomes import parse_since, store
 from shared.constants import OUTCOMES_PAGE_MAX
-from shared.db.engine import create_engine
-from shared.db.migrate import check_current, unavailable
 from shared.db.queries import Cursor
 from shared.db.regressions import RegressionFilters, list_regressions
 from shared.errors import UsageError
 from shared.settings import Settings
-from shared.timestamps import parse_time
 
 COLUMNS = (
     "DETECTED (UTC)", "TYPE", "PROJECT", "ENVIRONMENT", "TEST", "BEFORE", "AFTER",
 )  # fmt: skip
-
-
-@contextmanager
-def _store(settings: Settings) -> Iterator[Connection]:
-    """A read-only transaction on the store; every failure is one line naming the store."""
-    url = settings.database_url
-    engine = create_engine(
-        url, lock_timeout_s=settings.database_lock_timeout_s, application_name="tuxhook-cli"
-    )
-    try:
-        check_current(engine, url)
-        with engine.begin() as conn:
-            yield conn
-    except SQLAlchemyError as e:
-        raise unavailable(url, e) from e
-    finally:
-        engine.dispose()
-
-
-def parse_since(text: str) -> datetime:
-    """An ISO 8601 time, or a duration back from now: 30s, 15m, 12h, 7d."""
-    since = parse_time(text)
-    if since is not None:
-        return since
-    try:
-        return datetime.now(UTC) - parse_duration(text)
-    except UsageError as e:
-        raise UsageError(
-            f"--since {text!r} is neither an ISO 8601 time nor 30s, 15m, 12h, 7d"
-        ) from e
 
 
 def _environment(env: Mapping[str, Any]) -> str:
@@ -107,7 +69,7 @@ def regressions_command(args: argparse.Namespace, settings: Settings) -> int:
         superseded="any" if args.superseded else "false",
     )
     cursor = Cursor.decode(args.cursor) if args.cursor else None
-    with _store(settings) as conn:
+    with store(settings) as conn:
         page = list_regressions(conn, filters, args.limit, cursor)
     print(json.dumps(page, indent=2) if args.json else render(page["regressions"]))
     if page["next_cursor"] and not args.json:
