@@ -162,6 +162,12 @@ def _result_name(name: Any, errors: FieldErrors) -> bool:
     return bool(name) and text_value("results", name, errors, INDEXED_TEXT_MAX) is not None
 
 
+def is_result_name(name: Any) -> bool:
+    """Whether the store keeps a result under `name` (the comparison asks: a regression is
+    keyed by its test's name too)."""
+    return _result_name(name, [])
+
+
 def per_test_results(status: Status, errors: FieldErrors) -> dict[str, str | None] | None:
     """Per-test results, test name to result as given (pass, fail, skip, unknown, ...)."""
     results = status.get("results")

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from shared.db.schema import outcomes, test_cases
+from shared.outcome_fields import is_result_name
 
 # The results that are compared; error, canceled, unknown and skip are neither side of one.
 COMPARED = frozenset({"pass", "fail"})
@@ -88,7 +89,9 @@ def _test_results(payload: str) -> dict[str, str]:
     sent = json.loads(payload).get("status", {}).get("results")
     if not isinstance(sent, dict):
         return {}
-    return {str(k): v for k, v in sent.items() if isinstance(v, str) and v in COMPARED}
+    return {
+        k: v for k, v in sent.items() if isinstance(v, str) and v in COMPARED and is_result_name(k)
+    }
 
 
 def _case_results(cases: str | dict[str, str] | None) -> dict[str, str]:

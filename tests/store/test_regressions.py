@@ -159,3 +159,19 @@ def test_a_job_that_dies_inside_its_transaction_leaves_nothing_and_its_retry_com
         assert standing(engine) == {("regression", "ltp-smoke", uid(runs[0]), uid(runs[1]))}
     finally:
         engine.dispose()
+
+
+def test_a_test_name_too_long_for_an_index_is_compared_by_none_and_the_run_stored(
+    engine: sa.Engine,
+) -> None:
+    """A name the store refuses as a result (a field error) is no result to compare either: on
+    PostgreSQL a transition of a few-kB name would not fit the regressions' index and fail the
+    delivery's whole transaction."""
+    letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+    long = "ltp-" + "".join(random.Random(0).choices(letters, k=4000))  # compresses poorly
+    b0, b1 = build(0, "arm64", "gcc-13"), build(1, "arm64", "gcc-13")
+    t0 = a_test(b0, 0, 10, {"boot": "pass", long: "pass"})
+    t1 = a_test(b1, 1, 10, {"boot": "fail", long: "fail"})
+    for doc in (b0, t0, b1, t1):
+        store_doc(engine, doc)
+    assert standing(engine) == {("regression", "boot", uid(t0), uid(t1))}
