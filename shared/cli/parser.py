@@ -150,7 +150,7 @@ def _add_regressions(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--type", choices=("regression", "fix"), help="only regressions, or fixes")
     p.add_argument("--device", help="only tests on this device")
     p.add_argument("--superseded", action="store_true", help="also those a late run superseded")
-    p.add_argument("--limit", type=int, default=OUTCOMES_PAGE_DEFAULT, help="rows per page")
+    p.add_argument("--limit", type=_page_size, default=OUTCOMES_PAGE_DEFAULT, help="rows per page")
     p.add_argument("--cursor", help="the next page, as the previous one printed it")
     p.add_argument("--json", action="store_true", help="print GET /v1/regressions's JSON")
 

@@ -11,11 +11,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shared.cli.outcomes import parse_since, store
-from shared.constants import OUTCOMES_PAGE_MAX
+from shared.cli.outcomes import parse_since, store, table
 from shared.db.queries import Cursor
 from shared.db.regressions import RegressionFilters, list_regressions
-from shared.errors import UsageError
 from shared.settings import Settings
 
 COLUMNS = (
@@ -47,20 +45,11 @@ def _row(t: Mapping[str, Any]) -> list[str]:
 
 
 def render(found: Sequence[Mapping[str, Any]]) -> str:
-    if not found:
-        return "no regression or fix"
-    rows = [list(COLUMNS), *(_row(t) for t in found)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
-    lines = (
-        "  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[-1]]) for r in rows
-    )
-    return "\n".join(line.rstrip() for line in lines)
+    return table([list(COLUMNS), *(_row(t) for t in found)]) if found else "no regression or fix"
 
 
 def regressions_command(args: argparse.Namespace, settings: Settings) -> int:
     """A page of regressions and fixes, newest first, as GET /v1/regressions gives it."""
-    if not 1 <= args.limit <= OUTCOMES_PAGE_MAX:
-        raise UsageError(f"--limit must be from 1 to {OUTCOMES_PAGE_MAX}")
     filters = RegressionFilters(
         project=args.project,
         type=args.type,

@@ -187,6 +187,8 @@ async def test_worker_processes_store_a_shuffled_series_and_find_its_transitions
 def test_an_empty_store_says_so_and_a_bad_limit_is_one_line(settings_env: dict[str, str]) -> None:
     done = run_cli(settings_env, "regressions")
     assert (done.returncode, done.stdout) == (0, "no regression or fix\n")
-    assert one_line_error(run_cli(settings_env, "regressions", "--limit", "0")) == (
-        "tuxhook: error: --limit must be from 1 to 500"
+    refused = run_cli(settings_env, "regressions", "--limit", "0")
+    assert (refused.returncode, refused.stderr) == (
+        2,
+        "tuxhook regressions: error: argument --limit: a whole number from 1 to 500\n",
     )

@@ -21,9 +21,9 @@ from sqlalchemy import Connection, select
 from shared.db.schema import outbox
 from shared.timestamps import iso
 from worker.notify.events import OutboxEvent
+from worker.notify.transition_events import TRANSITION_EVENTS
 
 CASES_EVENT = "cases"
-_NOT_OUTCOMES = ("regression", "fix", "superseded")
 _x = outbox.c
 
 
@@ -46,7 +46,7 @@ def case_events(
         select(_x.sink, _x.project, _x.event)
         .where(_x.kind == "test", _x.uid == uid, _x.sink.in_(kcidb_sinks))
         # The test's own events, which carry it (a regression's carries a transition).
-        .where(_x.type.not_in(_NOT_OUTCOMES))
+        .where(_x.type.not_in(TRANSITION_EVENTS))
         .order_by(_x.id)
     )
     rows = conn.execute(query).all()
