@@ -17,7 +17,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -57,8 +57,9 @@ class Run:
     run_time: datetime
     results: dict[str, str]
 
-    @property
+    @cached_property
     def env_key(self) -> str:
+        """The environment's hash: read for the row, each lock and each comparison, made once."""
         canonical = json.dumps(self.environment, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
